@@ -1,0 +1,1 @@
+"""Building blocks that sit beside the web layer: caches today."""

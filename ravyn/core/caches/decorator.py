@@ -1,0 +1,213 @@
+"""`cache(ttl=, backend=, key=)`: remember what a function returned.
+
+Placed under a route decorator (`@get(...)` above `@cache(...)`), it caches the handler's
+data, before it becomes a response. Concurrent misses of one key compute once per process
+(single flight): the first caller computes, the others wait for its outcome, an error
+included; errors are never stored, so the next call tries again. A failing backend
+(Redis down) is logged and bypassed: the function still answers, uncached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio
+import anyio.from_thread
+import structlog
+
+from ravyn.core.caches.base import CacheBackend, check_ttl, make_key
+from ravyn.core.caches.memory import InMemoryCache
+
+logger = structlog.get_logger("ravyn.cache")
+
+F = TypeVar("F", bound=Callable[..., Any])
+KeyFunction = Callable[..., str]
+
+default_cache = InMemoryCache()
+"""The backend used when `cache(...)` is given none; invalidate with
+`await default_cache.delete(key)`."""
+
+_MISSING = object()
+
+
+@dataclass(slots=True)
+class _Flight:
+    """One computation of one key, shared by the callers that missed it meanwhile."""
+
+    done: anyio.Event | threading.Event
+    value: Any = None
+    error: Exception | None = None
+    finished: bool = False  # False after done: the computing caller was cancelled
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def cache(
+    ttl: float | None = None,
+    backend: CacheBackend | None = None,
+    key: KeyFunction | None = None,
+) -> Callable[[F], F]:
+    """Cache the return value of an async or sync function for `ttl` seconds.
+
+    The key is the function's `__name__` when it is called without arguments, else
+    `name:<digest of the arguments>` (see `make_key`); `key=` is a callable receiving the
+    call's arguments and returning the whole key. `ttl=None` uses the backend's default.
+    """
+    check_ttl(ttl)
+    chosen_backend = default_cache if backend is None else backend
+
+    def decorate(func: F) -> F:
+        if hasattr(func, "__ravyn_attach_observable__"):
+            raise TypeError(
+                "cache() caches a function's data, not a route: place @cache(...) below "
+                "@get(...) (the route decorator goes on top)"
+            )
+
+        def key_for(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+            if key is not None:
+                return key(*args, **kwargs)
+            return make_key(func.__name__, args, kwargs)
+
+        if inspect.iscoroutinefunction(func):
+            wrapper = _async_cached(func, chosen_backend, ttl, key_for)
+        else:
+            wrapper = _sync_cached(func, chosen_backend, ttl, key_for)
+        return functools.wraps(func)(wrapper)  # type: ignore[return-value]
+
+    return decorate
+
+
+def _async_cached(
+    func: Callable[..., Any],
+    backend: CacheBackend,
+    ttl: float | None,
+    key_for: Callable[[tuple[Any, ...], dict[str, Any]], str],
+) -> Callable[..., Any]:
+    flights: dict[str, _Flight] = {}
+
+    async def cached(*args: Any, **kwargs: Any) -> Any:
+        cache_key = key_for(args, kwargs)
+        hit = await _guarded(backend.get, cache_key, _MISSING)
+        if hit is not _MISSING:
+            return hit
+        while (flight := flights.get(cache_key)) is not None:
+            await flight.done.wait()
+            if flight.finished:
+                return flight.outcome()
+        flight = flights[cache_key] = _Flight(anyio.Event())
+        try:
+            flight.value = await func(*args, **kwargs)
+        except Exception as exc:
+            flight.error = exc
+            flight.finished = True
+            raise
+        else:
+            flight.finished = True
+            await _guarded(backend.set, cache_key, flight.value, ttl)
+            return flight.value
+        finally:
+            del flights[cache_key]
+            flight.done.set()
+
+    return cached
+
+
+def _sync_cached(
+    func: Callable[..., Any],
+    backend: CacheBackend,
+    ttl: float | None,
+    key_for: Callable[[tuple[Any, ...], dict[str, Any]], str],
+) -> Callable[..., Any]:
+    flights: dict[str, _Flight] = {}
+    flights_lock = threading.Lock()
+
+    def cached(*args: Any, **kwargs: Any) -> Any:
+        cache_key = key_for(args, kwargs)
+        hit = _run_from_sync(_guarded, backend.get, cache_key, _MISSING)
+        if hit is not _MISSING:
+            return hit
+        # The event loop thread must never block on another thread's flight: that thread
+        # may need the loop to reach the backend. There, compute without joining.
+        may_wait = not _event_loop_running_here()
+        while True:
+            with flights_lock:
+                flight = flights.get(cache_key)
+                if flight is None or not may_wait:
+                    flight = _Flight(threading.Event())
+                    flights.setdefault(cache_key, flight)
+                    break
+            flight.done.wait()
+            if flight.finished:
+                return flight.outcome()
+        try:
+            flight.value = func(*args, **kwargs)
+        except Exception as exc:
+            flight.error = exc
+            flight.finished = True
+            raise
+        else:
+            flight.finished = True
+            _run_from_sync(_guarded, backend.set, cache_key, flight.value, ttl)
+            return flight.value
+        finally:
+            with flights_lock:
+                if flights.get(cache_key) is flight:
+                    del flights[cache_key]
+            flight.done.set()
+
+    return cached
+
+
+async def _guarded(operation: Callable[..., Any], *args: Any) -> Any:
+    """Run one backend operation; if the backend fails, log it and behave as a miss."""
+    try:
+        return await operation(*args)
+    except Exception:
+        logger.warning(
+            "cache_backend_failed", operation=operation.__name__, key=args[0], exc_info=True
+        )
+        return _MISSING
+
+
+def _run_from_sync(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a coroutine function to completion from synchronous code.
+
+    From an AnyIO worker thread (a sync handler run in the threadpool) it runs on the
+    app's event loop; without any event loop it runs in a fresh one; on the event loop's
+    own thread it is driven directly, which works for backends that never suspend
+    (InMemoryCache) and otherwise tells the user what to change.
+    """
+    try:
+        return anyio.from_thread.run(function, *args)
+    except anyio.NoEventLoopError:
+        pass
+    if not _event_loop_running_here():
+        return anyio.run(function, *args)
+    coroutine = function(*args)
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value
+    coroutine.close()
+    raise RuntimeError(
+        "a sync function decorated with @cache was called on the event loop thread, and its "
+        "backend needs the event loop: make the function async, or call it in a worker "
+        "thread (anyio.to_thread.run_sync)"
+    )
+
+
+def _event_loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
