@@ -1,0 +1,106 @@
+"""Bytes <-> Event for every transport: one envelope on the wire, checked before use.
+
+JSON (msgspec) is the default so that any language can produce an event; msgpack is smaller
+and faster when every producer is ravyn. Decoding accepts both (the first byte tells them
+apart), so a cluster can switch format without a flag day. Anything that is not a valid
+Event of a wire version this code understands raises `DecodeError` with the reason: a
+consumer logs it and goes on, it never crashes on a bad message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import msgspec
+
+from ravyn.events.envelope import Event
+
+if TYPE_CHECKING:
+    from ravyn.events.signing import Signer
+
+WIRE_VERSION = 1
+DEFAULT_MAX_EVENT_SIZE = 1024 * 1024
+Format = Literal["json", "msgpack"]
+JSON_FIRST_BYTES = frozenset(b"{ \t\r\n")
+
+
+class DecodeError(ValueError):
+    """A message that is not an Event this process may deliver (the text says why)."""
+
+
+class EventTooLarge(ValueError):
+    """An event whose encoding is over the size limit: it is never sent."""
+
+
+class _WireVersion(msgspec.Struct):
+    v: int = 1
+
+
+class Codec:
+    """Encodes events in one format, decodes either, enforces size, version and signature."""
+
+    def __init__(
+        self,
+        format: Format = "json",
+        *,
+        max_size: int = DEFAULT_MAX_EVENT_SIZE,
+        signer: Signer | None = None,
+    ) -> None:
+        if format not in ("json", "msgpack"):
+            raise ValueError(f"unknown event format {format!r}: use 'json' or 'msgpack'")
+        self.format = format
+        self.max_size = max_size
+        self.signer = signer
+        self._encode = (
+            msgspec.json.Encoder() if format == "json" else msgspec.msgpack.Encoder()
+        ).encode
+        self._json = msgspec.json.Decoder(Event)
+        self._msgpack = msgspec.msgpack.Decoder(Event)
+
+    def encode(self, event: Event) -> bytes:
+        if self.signer is not None:
+            event = self.signer.prepare(event)
+        data = self._encode(event)
+        if self.signer is not None:
+            data = self.signer.sign(data)
+        if len(data) > self.max_size:
+            raise EventTooLarge(
+                f"event {event.name!r} (id {event.id}) encodes to {len(data)} bytes, over the "
+                f"limit of {self.max_size}: send a reference (an id, a URL) instead of the "
+                "data, or raise max_event_size on every process"
+            )
+        return data
+
+    def decode(self, data: bytes) -> Event:
+        if len(data) > self.max_size:
+            raise DecodeError(f"message of {len(data)} bytes is over the limit of {self.max_size}")
+        if not data:
+            raise DecodeError("empty message")
+        is_json = data[0] in JSON_FIRST_BYTES
+        try:
+            event = (self._json if is_json else self._msgpack).decode(data)
+        except msgspec.DecodeError as exc:
+            raise DecodeError(self._explain(data, is_json, exc)) from None
+        if event.v > WIRE_VERSION:
+            raise DecodeError(self._too_new(event.v))
+        if self.signer is not None:
+            self.signer.verify(data, event)
+        return event
+
+    def _explain(self, data: bytes, is_json: bool, exc: msgspec.DecodeError) -> str:
+        """Prefer "made by a newer ravyn" over a schema error when the version says so."""
+        module = msgspec.json if is_json else msgspec.msgpack
+        try:
+            version = module.decode(data, type=_WireVersion).v
+        except msgspec.DecodeError:
+            version = WIRE_VERSION
+        if version > WIRE_VERSION:
+            return self._too_new(version)
+        return f"not a valid {'JSON' if is_json else 'msgpack'} Event: {exc}"
+
+    @staticmethod
+    def _too_new(version: int) -> str:
+        return (
+            f"wire version {version} is newer than this process understands "
+            f"({WIRE_VERSION}): upgrade ravyn here"
+        )

