@@ -1,0 +1,1 @@
+"""Schedulers that run jobs with the app's lifespan (asyncz)."""
