@@ -1,0 +1,110 @@
+"""The bridge's Server-Sent Events endpoint (`text/event-stream`).
+
+Each event is one SSE message: `id:` the event id, `event:` its name, `data:` the Event
+envelope as JSON. A browser's EventSource reconnects by itself with `Last-Event-ID`, and the
+endpoint replays what it still remembers after that id.
+"""
+
+from __future__ import annotations
+
+import anyio
+import msgspec
+import structlog
+from lilya.requests import Request
+from lilya.responses import JSONResponse
+from lilya.types import Receive, Scope, Send
+
+from ravyn.bridge.access import Access, SubscriptionRefused, requested_events
+from ravyn.bridge.hub import BridgedEvent, Client, Dropped, Hub
+
+logger = structlog.get_logger("ravyn.bridge")
+
+_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),  # tells nginx not to buffer the stream
+]
+_PING = b": ping\n\n"
+
+
+def sse_message(event: BridgedEvent) -> bytes:
+    return f"id: {event.id}\nevent: {event.name}\ndata: {event.json}\n\n".encode()
+
+
+def _control_message(name: str, data: dict[str, object]) -> bytes:
+    return b"event: %s\ndata: %s\n\n" % (name.encode(), msgspec.json.encode(data))
+
+
+class BridgeEventStream:
+    """ASGI app serving one bridge's SSE connections."""
+
+    def __init__(self, hub: Hub, access: Access, ping_interval: float) -> None:
+        self._hub = hub
+        self._access = access
+        self._ping_interval = ping_interval
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if request.method != "GET":
+            response = JSONResponse(
+                {"detail": "The event stream is read with GET."},
+                status_code=405,
+                headers={"allow": "GET"},
+            )
+            await response(scope, receive, send)
+            return
+        allowed = await self._access.allowed_for(request)
+        if not allowed:
+            await _refuse(scope, receive, send, "Not authorized to receive events.")
+            return
+        try:
+            patterns = self._access.resolve(requested_events(request), allowed)
+        except SubscriptionRefused as refusal:
+            await _refuse(scope, receive, send, str(refusal))
+            return
+        last_event_id = request.headers.get("last-event-id")
+        client = self._hub.connect(patterns, last_event_id=last_event_id)
+        logger.debug("bridge_client_connected", transport="sse", events=patterns)
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+            await send(_body(b": subscribed to %s\n\n" % ", ".join(patterns).encode()))
+            if client.history_gap:
+                gap = {"type": "history_gap", "last_event_id": last_event_id}
+                await send(_body(_control_message("history_gap", gap)))
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_cancel_on_disconnect, receive, tasks.cancel_scope)
+                await self._send_events(send, client)
+                logger.warning("bridge_client_overflowed", transport="sse", policy="disconnect")
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                tasks.cancel_scope.cancel()
+        except* OSError:
+            pass  # the client went away while we wrote to it
+        finally:
+            self._hub.disconnect(client)
+            logger.debug("bridge_client_disconnected", transport="sse")
+
+    async def _send_events(self, send: Send, client: Client) -> None:
+        """Returns only when the client overflowed under the "disconnect" policy."""
+        async for item in client.stream(self._ping_interval):
+            if isinstance(item, BridgedEvent):
+                await send(_body(sse_message(item)))
+            elif isinstance(item, Dropped):
+                notice = {"type": "overflow", "dropped": item.count}
+                await send(_body(_control_message("overflow", notice)))
+            else:
+                await send(_body(_PING))
+
+
+def _body(chunk: bytes) -> dict[str, object]:
+    return {"type": "http.response.body", "body": chunk, "more_body": True}
+
+
+async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    scope.cancel()
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> None:
+    logger.info("bridge_refused", transport="sse", reason=message)
+    await JSONResponse({"detail": message}, status_code=403)(scope, receive, send)
