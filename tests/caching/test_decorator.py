@@ -1,3 +1,4 @@
+import asyncio
 import inspect
 import threading
 
@@ -249,18 +250,41 @@ async def test_sync_function_called_on_the_event_loop_thread():
     assert calls == [1]
 
 
-async def test_sync_function_on_the_loop_with_a_suspending_backend_says_what_to_do():
-    class RemoteBackend(InMemoryCache):
-        async def get(self, key, default=None):
-            await anyio.sleep(0)
-            return default
+class SuspendingBackend(InMemoryCache):
+    """Stands for a remote backend: its get waits on the event loop."""
 
-    @cache(backend=RemoteBackend())
+    async def get(self, key, default=None):
+        await asyncio.sleep(0)  # suspends, even without a running loop
+        return default
+
+
+async def test_sync_function_on_the_loop_with_a_waiting_backend_says_what_to_do():
+    @cache(backend=SuspendingBackend())
     def total() -> int:
         return 5
 
     with pytest.raises(RuntimeError, match="make the function async"):
         total()
+
+
+def test_sync_function_without_a_loop_and_a_waiting_backend_says_what_to_do():
+    @cache(backend=SuspendingBackend())
+    def total() -> int:
+        return 5
+
+    with pytest.raises(RuntimeError, match="worker thread"):
+        total()
+
+
+async def test_sync_function_in_a_worker_thread_reaches_a_waiting_backend():
+    backend = SuspendingBackend()
+
+    @cache(backend=backend)
+    def total() -> int:
+        return 5
+
+    assert await anyio.to_thread.run_sync(total) == 5
+    assert await InMemoryCache.get(backend, "total") == 5
 
 
 def test_wraps_keeps_name_and_signature_for_route_binding():

@@ -96,9 +96,13 @@ def _async_cached(
 
     async def cached(*args: Any, **kwargs: Any) -> Any:
         cache_key = key_for(args, kwargs)
-        hit = await _guarded(backend.get, cache_key, _MISSING)
-        if hit is not _MISSING:
-            return hit
+        try:
+            hit = await backend.get(cache_key, _MISSING)
+        except Exception:
+            _log_backend_failure("get", cache_key)
+        else:
+            if hit is not _MISSING:
+                return hit
         while (flight := flights.get(cache_key)) is not None:
             await flight.done.wait()
             if flight.finished:
@@ -112,7 +116,10 @@ def _async_cached(
             raise
         else:
             flight.finished = True
-            await _guarded(backend.set, cache_key, flight.value, ttl)
+            try:
+                await backend.set(cache_key, flight.value, ttl)
+            except Exception:
+                _log_backend_failure("set", cache_key)
             return flight.value
         finally:
             del flights[cache_key]
@@ -172,26 +179,26 @@ async def _guarded(operation: Callable[..., Any], *args: Any) -> Any:
     try:
         return await operation(*args)
     except Exception:
-        logger.warning(
-            "cache_backend_failed", operation=operation.__name__, key=args[0], exc_info=True
-        )
+        _log_backend_failure(operation.__name__, args[0])
         return _MISSING
+
+
+def _log_backend_failure(operation: str, key: str) -> None:
+    logger.warning("cache_backend_failed", operation=operation, key=key, exc_info=True)
 
 
 def _run_from_sync(function: Callable[..., Any], *args: Any) -> Any:
     """Run a coroutine function to completion from synchronous code.
 
     From an AnyIO worker thread (a sync handler run in the threadpool) it runs on the
-    app's event loop; without any event loop it runs in a fresh one; on the event loop's
-    own thread it is driven directly, which works for backends that never suspend
-    (InMemoryCache) and otherwise tells the user what to change.
+    app's event loop. Anywhere else (a script, the event loop's own thread) it is driven
+    directly, which works for backends that never wait (InMemoryCache); for the others
+    it tells the user what to change.
     """
     try:
         return anyio.from_thread.run(function, *args)
     except anyio.NoEventLoopError:
         pass
-    if not _event_loop_running_here():
-        return anyio.run(function, *args)
     coroutine = function(*args)
     try:
         coroutine.send(None)
@@ -199,8 +206,8 @@ def _run_from_sync(function: Callable[..., Any], *args: Any) -> Any:
         return finished.value
     coroutine.close()
     raise RuntimeError(
-        "a sync function decorated with @cache was called on the event loop thread, and its "
-        "backend needs the event loop: make the function async, or call it in a worker "
+        "a sync function decorated with @cache was called outside a worker thread and its "
+        "backend needs an event loop: make the function async, or call it in a worker "
         "thread (anyio.to_thread.run_sync)"
     )
 
