@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeAlias
 
-from lilya._internal._connection import Connection
+from lilya.requests import Connection
 
 Authorization: TypeAlias = bool | Iterable[str]
 Authorize: TypeAlias = Callable[[Connection], Authorization | Awaitable[Authorization]]
@@ -86,7 +86,8 @@ class Access:
 
 def requested_events(connection: Connection) -> tuple[str, ...] | None:
     """The `events` query parameter (`?events=a,b` or repeated); None when it is absent."""
-    values = connection.query_params.getall("events")
-    if not values:
+    query = connection.query_params
+    if "events" not in query:
         return None
+    values = query.getall("events")
     return tuple(name.strip() for value in values for name in value.split(",") if name.strip())

@@ -85,7 +85,7 @@ class Client:
     __slots__ = (
         "subscription",
         "history_gap",
-        "overflowed",
+        "evicted",
         "_queue",
         "_size",
         "_overflow",
@@ -96,7 +96,7 @@ class Client:
     def __init__(self, subscription: Subscription, size: int, overflow: Overflow) -> None:
         self.subscription = subscription
         self.history_gap = False
-        self.overflowed = False
+        self.evicted = anyio.Event()  # set when the "disconnect" policy dropped the client
         self._queue: deque[BridgedEvent] = deque()
         self._size = size
         self._overflow = overflow
@@ -107,7 +107,7 @@ class Client:
         """Queue `event` without waiting; False when the client must be disconnected."""
         if len(self._queue) >= self._size:
             if self._overflow == "disconnect":
-                self.overflowed = True
+                self.evicted.set()
                 self._queue.clear()
                 self._ready.set()
                 return False
@@ -126,12 +126,12 @@ class Client:
 
         Ends when the client overflowed under the "disconnect" policy.
         """
-        while not self.overflowed:
+        while not self.evicted.is_set():
             if not self._queue and not self._dropped:
                 with anyio.move_on_after(ping_interval):
                     await self._ready.wait()
                 self._ready = anyio.Event()
-                if self.overflowed:
+                if self.evicted.is_set():
                     return
                 if not self._queue and not self._dropped:
                     yield PING
@@ -139,7 +139,7 @@ class Client:
             if self._dropped:
                 dropped, self._dropped = self._dropped, 0
                 yield Dropped(dropped)
-            while self._queue and not self.overflowed:
+            while self._queue and not self.evicted.is_set():
                 yield self._queue.popleft()
 
 
@@ -199,7 +199,7 @@ class Hub:
 
     def subscribe(self, client: Client, patterns: Iterable[str]) -> None:
         """Change what a connected client receives: from now on, and what is still queued."""
-        if client.overflowed:
+        if client.evicted.is_set():
             return
         self.disconnect(client)
         client.subscription, members = self._group(frozenset(patterns))

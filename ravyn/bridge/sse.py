@@ -16,6 +16,7 @@ from lilya.types import Receive, Scope, Send
 
 from ravyn.bridge.access import Access, SubscriptionRefused, requested_events
 from ravyn.bridge.hub import BridgedEvent, Client, Dropped, Hub
+from ravyn.bridge.session import CLOSE_TIMEOUT, run_session
 
 logger = structlog.get_logger("ravyn.bridge")
 
@@ -71,12 +72,13 @@ class BridgeEventStream:
             if client.history_gap:
                 gap = {"type": "history_gap", "last_event_id": last_event_id}
                 await send(_body(_control_message("history_gap", gap)))
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(_cancel_on_disconnect, receive, tasks.cancel_scope)
-                await self._send_events(send, client)
-                logger.warning("bridge_client_overflowed", transport="sse", policy="disconnect")
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                tasks.cancel_scope.cancel()
+            await run_session(
+                client, lambda: self._send_events(send, client), lambda: _disconnected(receive)
+            )
+            if client.evicted.is_set():
+                logger.warning("bridge_client_evicted", transport="sse", policy="disconnect")
+                with anyio.move_on_after(CLOSE_TIMEOUT):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
         except* OSError:
             pass  # the client went away while we wrote to it
         finally:
@@ -84,7 +86,6 @@ class BridgeEventStream:
             logger.debug("bridge_client_disconnected", transport="sse")
 
     async def _send_events(self, send: Send, client: Client) -> None:
-        """Returns only when the client overflowed under the "disconnect" policy."""
         async for item in client.stream(self._ping_interval):
             if isinstance(item, BridgedEvent):
                 await send(_body(sse_message(item)))
@@ -99,10 +100,9 @@ def _body(chunk: bytes) -> dict[str, object]:
     return {"type": "http.response.body", "body": chunk, "more_body": True}
 
 
-async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+async def _disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-    scope.cancel()
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> None:

@@ -7,14 +7,15 @@ message is `{"subscribe": [...]}`, which replaces the client's subscription.
 
 from __future__ import annotations
 
+import anyio
 import msgspec
 import structlog
-from anyio import create_task_group
 from lilya.types import Receive, Scope, Send
 from lilya.websockets import WebSocket, WebSocketDisconnect
 
 from ravyn.bridge.access import Access, SubscriptionRefused, requested_events
 from ravyn.bridge.hub import BridgedEvent, Client, Dropped, Hub
+from ravyn.bridge.session import CLOSE_TIMEOUT, run_session
 
 logger = structlog.get_logger("ravyn.bridge")
 
@@ -54,42 +55,26 @@ class BridgeWebSocket:
             return
         client = self._hub.connect(patterns)
         logger.debug("bridge_client_connected", transport="websocket", events=patterns)
-        refusal: str | None = None
-        gone = False
         try:
             await _send_subscribed(websocket, patterns)
-            refusal = await self._serve(websocket, client, allowed)
+            refusal = await run_session(
+                client,
+                lambda: self._send_events(websocket, client),
+                lambda: self._read_subscriptions(websocket, client, allowed),
+            )
+            if refusal is not None:
+                await _refuse(websocket, refusal)
+            elif client.evicted.is_set():
+                logger.warning("bridge_client_evicted", transport="websocket", policy="disconnect")
+                with anyio.move_on_after(CLOSE_TIMEOUT):
+                    await websocket.close(TRY_AGAIN_LATER, "too slow: the event queue overflowed")
         except* (WebSocketDisconnect, OSError):
-            gone = True  # the client went away; nothing left to tell it
+            pass  # the client went away: nothing left to tell it
         finally:
             self._hub.disconnect(client)
             logger.debug("bridge_client_disconnected", transport="websocket")
-        if gone:
-            return
-        if refusal is not None:
-            await _refuse(websocket, refusal)
-        elif client.overflowed:
-            logger.warning("bridge_client_overflowed", transport="websocket", policy="disconnect")
-            await websocket.close(TRY_AGAIN_LATER, "too slow: the event queue overflowed")
-
-    async def _serve(
-        self, websocket: WebSocket, client: Client, allowed: tuple[str, ...]
-    ) -> str | None:
-        """Send events and read subscriptions until either side ends; returns a refusal."""
-        refusal: str | None = None
-        async with create_task_group() as tasks:
-
-            async def send_events_then_stop() -> None:
-                await self._send_events(websocket, client)
-                tasks.cancel_scope.cancel()
-
-            tasks.start_soon(send_events_then_stop)
-            refusal = await self._read_subscriptions(websocket, client, allowed)
-            tasks.cancel_scope.cancel()
-        return refusal
 
     async def _send_events(self, websocket: WebSocket, client: Client) -> None:
-        """Returns only when the client overflowed under the "disconnect" policy."""
         async for item in client.stream(self._ping_interval):
             if isinstance(item, BridgedEvent):
                 await websocket.send_text(item.json)

@@ -1,0 +1,44 @@
+"""How one connection runs: its event pump next to a watcher of the client's side.
+
+Whichever ends first ends the connection: the client leaving (or, on a WebSocket, asking
+for what it may not have), or the hub evicting a client that fell too far behind (the pump
+may then be stuck writing to a client that does not read, so it is cancelled, not awaited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+
+from ravyn.bridge.hub import Client
+
+T = TypeVar("T")
+
+CLOSE_TIMEOUT = 5.0
+"""Seconds to try to tell an evicted client goodbye before dropping the connection."""
+
+
+async def run_session(
+    client: Client,
+    send_events: Callable[[], Awaitable[None]],
+    watch_client: Callable[[], Awaitable[T]],
+) -> T | None:
+    """The watcher's result when it ended the session, else None."""
+    outcome: T | None = None
+    async with anyio.create_task_group() as tasks:
+
+        async def run_then_stop(work: Callable[[], Awaitable[object]]) -> None:
+            await work()
+            tasks.cancel_scope.cancel()
+
+        async def watch() -> None:
+            nonlocal outcome
+            outcome = await watch_client()
+            tasks.cancel_scope.cancel()
+
+        tasks.start_soon(run_then_stop, send_events)
+        tasks.start_soon(run_then_stop, client.evicted.wait)
+        tasks.start_soon(watch)
+    return outcome
