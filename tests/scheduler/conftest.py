@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,3 +20,16 @@ def isolated_jobs() -> Iterator[list[decorator.ScheduledJob]]:
     decorator.registered_jobs[:] = saved_jobs
     runner.scheduler_options.clear()
     runner.scheduler_options.update(saved_options)
+
+
+def _caching_conftest() -> ModuleType:
+    """tests/caching/conftest.py, for its real redis-server fixture (tests is no package)."""
+    path = Path(__file__).parents[1] / "caching" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("scheduler_caching_conftest", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+redis_url = _caching_conftest().redis_url

@@ -2,7 +2,7 @@
 
 Each run happens inside `bus_context(bus)`, so `@observable(send=...)` jobs emit on the
 app's bus. A failing run is logged and the schedule goes on. With a transport, a run first
-claims `ravyn:schedule:<job>:<scheduled time>` cluster-wide and is skipped if another
+claims `schedule:<job>:<scheduled time>` cluster-wide and is skipped if another
 process claimed it.
 """
 
@@ -23,6 +23,8 @@ from ravyn.contrib.schedulers.asyncz.decorator import ScheduledJob
 from ravyn.events.context import bus_context
 
 if TYPE_CHECKING:
+    from asyncz.schedulers.asyncio import NativeAsyncIOScheduler
+
     from ravyn.events.bus import EventBus
 
 logger = structlog.get_logger("ravyn.scheduler")
@@ -45,19 +47,20 @@ def configure_scheduler(**options: Any) -> None:
 @asynccontextmanager
 async def scheduler_lifespan(
     bus: EventBus, *, shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE
-) -> AsyncIterator[None]:
+) -> AsyncIterator[NativeAsyncIOScheduler | None]:
     """Run every declared job while the block runs; without jobs, do nothing.
 
-    At exit no new run starts; runs in progress get `shutdown_grace` seconds to finish,
-    then are cancelled (and logged).
+    Yields the running asyncz scheduler (None without jobs), e.g. to run a job now:
+    `asyncz_scheduler.run_task("heartbeat")`. At exit no new run starts; runs in
+    progress get `shutdown_grace` seconds to finish, then are cancelled (and logged).
     """
     jobs = list(decorator.registered_jobs)
     if not jobs:
-        yield
+        yield None
         return
     from asyncz.schedulers.asyncio import NativeAsyncIOScheduler
 
-    from ravyn.contrib.schedulers.asyncz.executor import FireTimeExecutor
+    from ravyn.contrib.schedulers.asyncz.executor import FireTimeExecutor  # needs asyncz
 
     options = dict(scheduler_options)
     options["executors"] = {"default": FireTimeExecutor(), **options.get("executors", {})}
@@ -77,7 +80,7 @@ async def scheduler_lifespan(
     await asyncz_scheduler.start()
     logger.info("scheduler_started", jobs=[job.name for job in jobs])
     try:
-        yield
+        yield asyncz_scheduler
     finally:
         asyncz_scheduler.pause()
         await schedule.drain(shutdown_grace)
@@ -115,9 +118,9 @@ class _Schedule:
         try:
             transport = self.bus.transport
             if transport is not None:
-                key = f"ravyn:schedule:{job.name}:{fire_time}"
+                key = f"schedule:{job.name}:{fire_time}"  # the transport adds its prefix
                 if not await transport.acquire_once(key, job.lock_ttl):
-                    log.debug("scheduled_job_skipped", reason="another process fired it")
+                    log.info("scheduled_job_skipped", reason="another process fired it")
                     return
             with bus_context(self.bus):
                 await _call(job.func)
