@@ -32,4 +32,6 @@ def _caching_conftest() -> ModuleType:
     return module
 
 
-redis_url = _caching_conftest().redis_url
+_shared = _caching_conftest()
+redis_url = _shared.redis_url
+load_docs_src = _shared.load_docs_src

@@ -1,0 +1,1 @@
+"""Helpers users import by their documented paths (`ravyn.utils.decorators`)."""
