@@ -28,6 +28,7 @@ logger = structlog.get_logger("ravyn.cache")
 
 F = TypeVar("F", bound=Callable[..., Any])
 KeyFunction = Callable[..., str]
+KeyBuilder = Callable[[tuple[Any, ...], dict[str, Any]], str]
 
 default_cache = InMemoryCache()
 """The backend used when `cache(...)` is given none; invalidate with
@@ -44,6 +45,14 @@ class _Flight:
     value: Any = None
     error: Exception | None = None
     finished: bool = False  # False after done: the computing caller was cancelled
+
+    def resolve(self, value: Any) -> None:
+        self.value = value
+        self.finished = True
+
+    def reject(self, error: Exception) -> None:
+        self.error = error
+        self.finished = True
 
     def outcome(self) -> Any:
         if self.error is not None:
@@ -87,10 +96,7 @@ def cache(
 
 
 def _async_cached(
-    func: Callable[..., Any],
-    backend: CacheBackend,
-    ttl: float | None,
-    key_for: Callable[[tuple[Any, ...], dict[str, Any]], str],
+    func: Callable[..., Any], backend: CacheBackend, ttl: float | None, key_for: KeyBuilder
 ) -> Callable[..., Any]:
     flights: dict[str, _Flight] = {}
 
@@ -109,18 +115,17 @@ def _async_cached(
                 return flight.outcome()
         flight = flights[cache_key] = _Flight(anyio.Event())
         try:
-            flight.value = await func(*args, **kwargs)
+            value = await func(*args, **kwargs)
         except Exception as exc:
-            flight.error = exc
-            flight.finished = True
+            flight.reject(exc)
             raise
         else:
-            flight.finished = True
+            flight.resolve(value)
             try:
-                await backend.set(cache_key, flight.value, ttl)
+                await backend.set(cache_key, value, ttl)
             except Exception:
                 _log_backend_failure("set", cache_key)
-            return flight.value
+            return value
         finally:
             del flights[cache_key]
             flight.done.set()
@@ -129,10 +134,7 @@ def _async_cached(
 
 
 def _sync_cached(
-    func: Callable[..., Any],
-    backend: CacheBackend,
-    ttl: float | None,
-    key_for: Callable[[tuple[Any, ...], dict[str, Any]], str],
+    func: Callable[..., Any], backend: CacheBackend, ttl: float | None, key_for: KeyBuilder
 ) -> Callable[..., Any]:
     flights: dict[str, _Flight] = {}
     flights_lock = threading.Lock()
@@ -156,15 +158,14 @@ def _sync_cached(
             if flight.finished:
                 return flight.outcome()
         try:
-            flight.value = func(*args, **kwargs)
+            value = func(*args, **kwargs)
         except Exception as exc:
-            flight.error = exc
-            flight.finished = True
+            flight.reject(exc)
             raise
         else:
-            flight.finished = True
-            _run_from_sync(_guarded, backend.set, cache_key, flight.value, ttl)
-            return flight.value
+            flight.resolve(value)
+            _run_from_sync(_guarded, backend.set, cache_key, value, ttl)
+            return value
         finally:
             with flights_lock:
                 if flights.get(cache_key) is flight:
