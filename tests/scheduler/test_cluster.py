@@ -1,15 +1,15 @@
-"""Two app processes, one Redis: each fire time of a job runs once in the cluster."""
+"""Schedules against a real Redis: once per fire time in a cluster, persistent stores."""
 
 from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
 from asyncz.events.constants import TASK_EXECUTED
-from asyncz.triggers import DateTrigger
+from asyncz.triggers import DateTrigger, IntervalTrigger
 from structlog.testing import capture_logs
 
 from ravyn.contrib.schedulers.asyncz.decorator import scheduler
-from ravyn.contrib.schedulers.asyncz.runner import scheduler_lifespan
+from ravyn.contrib.schedulers.asyncz.runner import configure_scheduler, scheduler_lifespan
 from ravyn.events.bus import EventBus
 from ravyn.events.registry import Registry, use_registry
 from ravyn.events.transports.redis import RedisTransport
@@ -52,3 +52,32 @@ async def test_one_fire_time_runs_once_across_two_processes(redis_url):
     skipped = [entry for entry in logs if entry["event"] == "scheduled_job_skipped"]
     assert len(skipped) == 1
     assert skipped[0]["fire_time"] == fire_at.isoformat()
+
+
+async def test_jobs_run_from_a_persistent_asyncz_store(redis_url):
+    """Stores pass through: asyncz saves the task by reference and runs it from Redis."""
+    from urllib.parse import urlsplit
+
+    from asyncz.stores.redis import RedisStore
+
+    address = urlsplit(redis_url)
+    store = RedisStore(
+        host=address.hostname,
+        port=address.port,
+        tasks_key="test.sched.tasks",
+        run_times_key="test.sched.run_times",
+    )
+    configure_scheduler(stores={"default": store})
+    ran = anyio.Event()
+
+    @scheduler(name="stored_job", trigger=IntervalTrigger(seconds=0.05))
+    async def stored_job() -> None:
+        ran.set()
+
+    with use_registry(Registry()) as registry:
+        async with EventBus(registry) as bus, scheduler_lifespan(bus) as asyncz_scheduler:
+            assert store.redis.hexists("test.sched.tasks", "stored_job")
+            assert [task.id for task in asyncz_scheduler.get_tasks()] == ["stored_job"]
+            with anyio.fail_after(5):
+                await ran.wait()
+    store.redis.delete("test.sched.tasks", "test.sched.run_times")
