@@ -31,7 +31,9 @@ logger = structlog.get_logger("ravyn.scheduler")
 
 DEFAULT_SHUTDOWN_GRACE = 5.0
 
-scheduler_options: dict[str, Any] = {"timezone": "UTC"}
+DEFAULT_SCHEDULER_OPTIONS: dict[str, Any] = {"timezone": "UTC"}
+
+scheduler_options: dict[str, Any] = dict(DEFAULT_SCHEDULER_OPTIONS)
 """asyncz scheduler options used by every lifespan; set them with `configure_scheduler`."""
 
 _schedules: dict[str, _Schedule] = {}
@@ -41,7 +43,7 @@ def configure_scheduler(**options: Any) -> None:
     """Set scheduler-wide asyncz options: `timezone` (default "UTC"), `stores`,
     `executors`, `task_defaults`, ... Call it before the app starts."""
     scheduler_options.clear()
-    scheduler_options.update({"timezone": "UTC", **options})
+    scheduler_options.update({**DEFAULT_SCHEDULER_OPTIONS, **options})
 
 
 @asynccontextmanager
