@@ -57,7 +57,7 @@ class Access:
                 "An EventBridge authorize hook must return True, False or a set of event "
                 f"names/patterns (possibly awaitable); it returned {decision!r}."
             )
-        return tuple(name for name in dict.fromkeys(decision) if self.covers(self.events, name))
+        return tuple(name for name in sorted(set(decision)) if self.covers(self.events, name))
 
     def resolve(self, requested: Sequence[str] | None, allowed: Sequence[str]) -> tuple[str, ...]:
         """What the client receives: all it may (`requested` is None) or the part it asked."""

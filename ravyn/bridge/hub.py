@@ -127,20 +127,17 @@ class Client:
         Ends when the client overflowed under the "disconnect" policy.
         """
         while not self.evicted.is_set():
-            if not self._queue and not self._dropped:
+            if self._dropped:  # right before the first event after the gap
+                dropped, self._dropped = self._dropped, 0
+                yield Dropped(dropped)
+            elif self._queue:
+                yield self._queue.popleft()
+            else:
                 with anyio.move_on_after(ping_interval):
                     await self._ready.wait()
                 self._ready = anyio.Event()
-                if self.evicted.is_set():
-                    return
-                if not self._queue and not self._dropped:
+                if not (self._queue or self._dropped or self.evicted.is_set()):
                     yield PING
-                    continue
-            if self._dropped:
-                dropped, self._dropped = self._dropped, 0
-                yield Dropped(dropped)
-            while self._queue and not self.evicted.is_set():
-                yield self._queue.popleft()
 
 
 class Hub:

@@ -1,0 +1,72 @@
+"""Helpers of the bridge tests: an app with a bridge and a bus, real clients."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from lilya.apps import Lilya
+from lilya.routing import Include
+from websockets.asyncio.client import ClientConnection, connect
+
+from ravyn.bridge import EventBridge
+from ravyn.events import EventBus, use_registry
+
+from .servers import RunningServer
+
+
+class BridgedApp:
+    """An app with a bridge mounted at /events, its bus, and a real server once started."""
+
+    def __init__(self, **bridge_options: Any) -> None:
+        with use_registry() as registry:
+            self.bridge = EventBridge(**{"events": ["new_comment", "user.*"], **bridge_options})
+        self.bus = EventBus(registry)
+
+        @asynccontextmanager
+        async def lifespan(app: Lilya) -> AsyncIterator[None]:
+            async with self.bus:
+                yield
+
+        self.app = Lilya(routes=[Include("/events", app=self.bridge)], lifespan=lifespan)
+
+    async def emit(self, name: str, payload: Any = None) -> None:
+        """Emit and wait for the bridge's listener: the event is in the clients' queues."""
+        await self.bus.emit(name, payload, wait=True)
+
+
+async def receive_json(websocket: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
+    with anyio.fail_after(timeout):
+        return json.loads(await websocket.recv())
+
+
+@asynccontextmanager
+async def subscribed(
+    server: RunningServer, query: str = "", *, slow: bool = False
+) -> AsyncIterator[ClientConnection]:
+    """A WebSocket client whose subscription is confirmed (the hub has registered it).
+
+    A `slow` client has tiny receive buffers, so that when it stops reading the server
+    feels it after a few hundred kilobytes instead of the tens of megabytes Linux allows.
+    """
+    options: dict[str, Any] = {}
+    if slow:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16_384)
+        sock.connect(("127.0.0.1", server.port))
+        options = {"sock": sock}
+    async with connect(f"{server.ws_url}/events/ws{query}", **options) as websocket:
+        confirmation = await receive_json(websocket)
+        assert confirmation["type"] == "subscribed", confirmation
+        yield websocket
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for state that another task changes, e.g. the hub forgetting a client."""
+    with anyio.fail_after(timeout):
+        while not condition():
+            await anyio.sleep(0.005)
