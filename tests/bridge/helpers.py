@@ -6,15 +6,17 @@ import json
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import httpx
 from lilya.apps import Lilya
 from lilya.routing import Include
 from websockets.asyncio.client import ClientConnection, connect
 
 from ravyn.bridge import EventBridge
-from ravyn.events import EventBus, use_registry
+from ravyn.events import Event, EventBus, use_registry
 
 from .servers import RunningServer
 
@@ -34,9 +36,9 @@ class BridgedApp:
 
         self.app = Lilya(routes=[Include("/events", app=self.bridge)], lifespan=lifespan)
 
-    async def emit(self, name: str, payload: Any = None) -> None:
+    async def emit(self, name: str, payload: Any = None) -> Event:
         """Emit and wait for the bridge's listener: the event is in the clients' queues."""
-        await self.bus.emit(name, payload, wait=True)
+        return await self.bus.emit(name, payload, wait=True)
 
 
 async def receive_json(websocket: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
@@ -70,3 +72,44 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> Non
     with anyio.fail_after(timeout):
         while not condition():
             await anyio.sleep(0.005)
+
+
+@dataclass
+class SSEMessage:
+    event: str = "message"
+    data: str = ""
+    id: str | None = None
+    comment: str | None = None
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.data)
+
+
+async def sse_messages(response: httpx.Response) -> AsyncIterator[SSEMessage]:
+    """The messages (and comment lines, as messages with `comment`) of an SSE response."""
+    message = SSEMessage()
+    async for line in response.aiter_lines():
+        if line.startswith(":"):
+            yield SSEMessage(comment=line[1:].strip())
+        elif not line:
+            if message.data or message.id:
+                yield message
+            message = SSEMessage()
+        else:
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "data":
+                message.data = f"{message.data}\n{value}" if message.data else value
+            elif field == "event":
+                message.event = value
+            elif field == "id":
+                message.id = value
+
+
+async def next_sse(messages: AsyncIterator[SSEMessage], timeout: float = 5.0) -> SSEMessage:
+    """The next message that is not a comment."""
+    with anyio.fail_after(timeout):
+        async for message in messages:
+            if message.comment is None:
+                return message
+    raise AssertionError("the event stream ended")

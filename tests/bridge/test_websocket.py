@@ -177,37 +177,43 @@ async def test_slow_client_does_not_block_the_bus_or_a_fast_client() -> None:
     """The slow client stops reading; the bus and the fast client go on at full speed, and
     the slow client is told how many of its oldest events were dropped."""
     bridged = BridgedApp(events=["big"], queue_size=4)
-    async with serve(bridged.app) as server:
-        async with subscribed(server, slow=True) as slow, subscribed(server) as fast:
-            with anyio.fail_after(20):
-                for number in range(EVENT_COUNT):
-                    await bridged.emit("big", {"n": number, "blob": BLOB})
-                    assert (await receive_json(fast))["payload"]["n"] == number
+    async with (
+        serve(bridged.app) as server,
+        subscribed(server, slow=True) as slow,
+        subscribed(server) as fast,
+    ):
+        with anyio.fail_after(20):
+            for number in range(EVENT_COUNT):
+                await bridged.emit("big", {"n": number, "blob": BLOB})
+                assert (await receive_json(fast))["payload"]["n"] == number
 
-            numbers: list[int] = []
-            dropped = 0
-            while not numbers or numbers[-1] != EVENT_COUNT - 1:
-                message = await receive_json(slow)
-                if message.get("type") == "overflow":
-                    dropped += message["dropped"]
-                else:
-                    numbers.append(message["payload"]["n"])
-            assert dropped > 0
-            assert len(numbers) + dropped == EVENT_COUNT
-            assert numbers == sorted(numbers)
+        numbers: list[int] = []
+        dropped = 0
+        while not numbers or numbers[-1] != EVENT_COUNT - 1:
+            message = await receive_json(slow)
+            if message.get("type") == "overflow":
+                dropped += message["dropped"]
+            else:
+                numbers.append(message["payload"]["n"])
+        assert dropped > 0
+        assert len(numbers) + dropped == EVENT_COUNT
+        assert numbers == sorted(numbers)
 
 
 async def test_disconnect_policy_closes_the_slow_client_with_1013() -> None:
     bridged = BridgedApp(events=["big"], queue_size=4, overflow="disconnect")
-    async with serve(bridged.app) as server:
-        async with subscribed(server, slow=True) as slow, subscribed(server) as fast:
-            with anyio.fail_after(20):
-                for number in range(EVENT_COUNT):
-                    await bridged.emit("big", {"n": number, "blob": BLOB})
-                    assert (await receive_json(fast))["payload"]["n"] == number
-            assert bridged.bridge.hub.client_count == 1  # the slow one is gone already
+    async with (
+        serve(bridged.app) as server,
+        subscribed(server, slow=True) as slow,
+        subscribed(server) as fast,
+    ):
+        with anyio.fail_after(20):
+            for number in range(EVENT_COUNT):
+                await bridged.emit("big", {"n": number, "blob": BLOB})
+                assert (await receive_json(fast))["payload"]["n"] == number
+        assert bridged.bridge.hub.client_count == 1  # the slow one is gone already
 
-            with pytest.raises(ConnectionClosed) as closed:
-                while True:
-                    await receive_json(slow)
-            assert closed.value.rcvd.code == 1013
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await receive_json(slow)
+        assert closed.value.rcvd.code == 1013
