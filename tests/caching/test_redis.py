@@ -119,3 +119,16 @@ async def test_decorator_with_redis_is_shared_between_backends(backend, redis_ur
     await other_process_view.aclose()
     await get_products()
     assert calls == [1, 1]
+
+
+async def test_sync_function_in_a_worker_thread_uses_redis_through_the_loop(backend):
+    calls = []
+
+    @cache(ttl=60, backend=backend)
+    def report(day: str) -> dict:
+        calls.append(day)
+        return {"day": day}
+
+    assert await anyio.to_thread.run_sync(report, "mon") == {"day": "mon"}
+    assert await anyio.to_thread.run_sync(report, "mon") == {"day": "mon"}
+    assert calls == ["mon"]
