@@ -1,0 +1,277 @@
+"""``Ravyn``: a Lilya router, a middleware stack and the event bus, wired in one lifespan.
+
+Ravyn composes Lilya's ``Router`` rather than subclassing ``Lilya``: the request path is
+request context -> user middleware -> exception mapping -> router -> compiled endpoint,
+with nothing else per request. The lifespan starts, in order, the event bus, the user's
+startup code and the scheduler, and stops them in reverse order, so listeners still run
+while the user's shutdown code runs and in-flight listener work is drained, not lost.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+import structlog
+from lilya.datastructures import State
+from lilya.routing import Router
+
+from ravyn.events.bus import EventBus
+from ravyn.events.context import bus_context
+from ravyn.events.decorators import attach
+from ravyn.events.registry import active_registry
+from ravyn.exceptions import ImproperlyConfigured
+from ravyn.extensions import Extension
+from ravyn.middleware.definitions import build_stack, normalize_middleware
+from ravyn.middleware.errors import ExceptionHandler, ExceptionMiddleware
+from ravyn.middleware.request_context import RequestContextMiddleware
+from ravyn.routing.dependencies import Inject
+from ravyn.routing.gateways import (
+    Gateway,
+    WebSocketGateway,
+    finalize_routes,
+    normalize_route,
+    normalize_routes,
+)
+from ravyn.routing.handlers import RouteHandler, WebSocketHandler
+from ravyn.settings import RavynSettings
+
+logger = structlog.get_logger("ravyn.app")
+
+Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+
+class Ravyn:
+    """An ASGI application.
+
+    Web: ``routes``, ``middleware``, ``dependencies`` (app-wide ``Inject``),
+    ``exception_handlers`` (class or status code -> ``handler(request, exc)``), ``lifespan``
+    or ``on_startup``/``on_shutdown``, ``extensions``, ``debug``, ``settings``.
+
+    Events: ``observers`` (modules, module names or objects with listener methods, imported
+    or attached before the bus is built), ``event_transport`` (None: in memory; a URL or a
+    Transport), ``wait_for_listeners`` (default for routes that send events),
+    ``max_in_flight``, ``grace_period``, ``enable_scheduler``. Arguments left at None take
+    their value from ``settings`` (``RavynSettings.from_env()`` when not given).
+    """
+
+    def __init__(
+        self,
+        routes: Sequence[Any] | None = None,
+        *,
+        middleware: Sequence[Any] | None = None,
+        lifespan: Lifespan | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        dependencies: Mapping[str, Inject] | None = None,
+        exception_handlers: Mapping[type[Exception] | int, ExceptionHandler] | None = None,
+        extensions: Mapping[str, Extension | type[Extension]] | None = None,
+        debug: bool | None = None,
+        settings: RavynSettings | None = None,
+        observers: Sequence[ModuleType | str | object] = (),
+        event_transport: Any = None,
+        wait_for_listeners: bool | None = None,
+        max_in_flight: int | None = None,
+        grace_period: float | None = None,
+        enable_scheduler: bool | None = None,
+    ) -> None:
+        if lifespan is not None and (on_startup or on_shutdown):
+            raise ImproperlyConfigured(
+                "Use either lifespan= or on_startup=/on_shutdown=, not both: move the "
+                "startup and shutdown code into the lifespan context manager."
+            )
+        self.settings = settings if settings is not None else RavynSettings.from_env()
+        self.debug = self.settings.debug if debug is None else debug
+        self.wait_for_listeners = _pick(wait_for_listeners, self.settings.wait_for_listeners)
+        self.enable_scheduler = _pick(enable_scheduler, self.settings.enable_scheduler)
+        self.state = State()
+        self.user_lifespan = lifespan
+        self.on_startup = list(on_startup or ())
+        self.on_shutdown = list(on_shutdown or ())
+        self.dependencies = dict(dependencies or {})
+        self.exception_handlers = dict(exception_handlers or {})
+        self.user_middleware = normalize_middleware(middleware)
+        self.events = self._make_bus(
+            observers,
+            _pick(event_transport, self.settings.event_transport),
+            _pick(max_in_flight, self.settings.max_in_flight),
+            _pick(grace_period, self.settings.grace_period),
+        )
+        self.router = Router(routes=normalize_routes(routes or ()))
+        finalize_routes(self.router.routes, self.dependencies, "")
+        self._stack: Any = None
+        self.extensions: dict[str, Extension] = {}
+        for name, extension in (extensions or {}).items():
+            self.add_extension(name, extension)
+
+    # -- building ------------------------------------------------------------------
+
+    @property
+    def routes(self) -> list[Any]:
+        return self.router.routes
+
+    def add_route(self, handler: RouteHandler | Any, prefix: str = "") -> None:
+        """Serve ``handler`` (it carries its path) under an optional ``prefix``; also takes a
+        ``Gateway``/``Include`` or any Lilya route."""
+        if isinstance(handler, RouteHandler):
+            route = Gateway(prefix or "/", handler=handler)
+        elif isinstance(handler, WebSocketHandler):
+            route = WebSocketGateway(prefix or "/", handler=handler)
+        else:
+            route = normalize_route(handler)
+        finalize_routes([route], self.dependencies, "")
+        self.router.routes.append(route)
+
+    def add_websocket_route(self, handler: WebSocketHandler, prefix: str = "") -> None:
+        """Serve a ``@websocket`` handler under an optional ``prefix``."""
+        if not isinstance(handler, WebSocketHandler):
+            raise ImproperlyConfigured(f"{handler!r} is not decorated with @websocket(path).")
+        self.add_route(handler, prefix)
+
+    def add_middleware(self, middleware: Any, **options: Any) -> None:
+        """Add a middleware inside those already declared (before the app serves)."""
+        self.user_middleware.extend(normalize_middleware([middleware, options]))
+        self._stack = None
+
+    def add_exception_handler(
+        self, exc_class_or_status: type[Exception] | int, handler: ExceptionHandler
+    ) -> None:
+        self.exception_handlers[exc_class_or_status] = handler
+        self._stack = None
+
+    def add_extension(
+        self, name: str, extension: Extension | type[Extension], **kwargs: Any
+    ) -> None:
+        """Register and run an extension now: ``extension.extend(self, **kwargs)``."""
+        if inspect.isclass(extension):
+            extension = extension()
+        if not isinstance(extension, Extension):
+            raise ImproperlyConfigured(
+                f"Extension {name!r} must subclass ravyn.extensions.Extension, got {extension!r}."
+            )
+        self.extensions[name] = extension
+        extension.extend(self, **kwargs)
+
+    def _make_bus(
+        self,
+        observers: Sequence[ModuleType | str | object],
+        transport: Any,
+        max_in_flight: int,
+        grace_period: float,
+    ) -> EventBus:
+        instances = []
+        for observer in observers:
+            if isinstance(observer, str):
+                importlib.import_module(observer)
+            elif not isinstance(observer, ModuleType):
+                instances.append(observer)
+        registry = active_registry()
+        for instance in instances:
+            attach(instance, registry)
+        if isinstance(transport, str):
+            from ravyn.events.transports.base import transport_from_url
+
+            options = {"secret": self.settings.event_secret} if self.settings.event_secret else {}
+            transport = transport_from_url(transport, **options)
+        return EventBus(
+            registry, transport=transport, max_in_flight=max_in_flight, grace_period=grace_period
+        )
+
+    def _build_stack(self) -> Any:
+        app = ExceptionMiddleware(self.router.app, self.exception_handlers, self.debug)
+        app = build_stack(app, self.user_middleware)
+        self._stack = RequestContextMiddleware(app, debug=self.debug)
+        return self._stack
+
+    # -- serving -------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        scope["app"] = self
+        stack = self._stack or self._build_stack()
+        with bus_context(self.events):
+            await stack(scope, receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        await receive()  # lifespan.startup
+        started = False
+        try:
+            async with self.running():
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()  # lifespan.shutdown
+        except BaseException as exc:
+            phase = "shutdown" if started else "startup"
+            logger.error(f"lifespan_{phase}_failed", exc_info=exc)
+            await send({"type": f"lifespan.{phase}.failed", "message": repr(exc)})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[Ravyn]:
+        """Everything the lifespan starts: the bus, the user's startup, the scheduler.
+
+        The ASGI lifespan uses it; so can a script or test that needs the app running
+        without a server (``async with app.running(): ...``).
+        """
+        with bus_context(self.events):
+            async with AsyncExitStack() as stack:
+                await self.events.start()
+                stack.push_async_callback(self.events.stop)
+                self._log_catalogue()
+                if self.user_lifespan is not None:
+                    await stack.enter_async_context(self.user_lifespan(self))
+                else:
+                    for handler in self.on_startup:
+                        await _call(handler)
+                    for handler in reversed(self.on_shutdown):
+                        stack.push_async_callback(_call, handler)
+                scheduler = self._scheduler_lifespan()
+                if scheduler is not None:
+                    await stack.enter_async_context(scheduler)
+                yield self
+
+    def _scheduler_lifespan(self) -> AbstractAsyncContextManager[Any] | None:
+        if not self.enable_scheduler:
+            return None
+        try:
+            from ravyn.contrib.schedulers.asyncz.runner import scheduler_lifespan
+        except ImportError as exc:
+            decorator = sys.modules.get("ravyn.contrib.schedulers.asyncz.decorator")
+            if decorator is not None and getattr(decorator, "registered_jobs", None):
+                raise ImproperlyConfigured(
+                    "Scheduled jobs are declared but asyncz is not installed: "
+                    "pip install 'ravyn[scheduler]' (or pass enable_scheduler=False)."
+                ) from exc
+            return None
+        return scheduler_lifespan(self.events)
+
+    def _log_catalogue(self) -> None:
+        catalogue = self.events.catalogue()
+        logger.info(
+            "event_catalogue",
+            events={
+                entry["name"]: {"senders": entry["senders"], "listeners": entry["listeners"]}
+                for entry in catalogue["events"]
+            },
+        )
+        for warning in catalogue["warnings"]:
+            details = {key: value for key, value in warning.items() if key != "event"}
+            logger.warning("event_catalogue_warning", event_name=warning["event"], **details)
+
+
+async def _call(handler: Callable[[], Any]) -> None:
+    result = handler()
+    if inspect.isawaitable(result):
+        await result
+
+
+def _pick(value: Any, fallback: Any) -> Any:
+    return fallback if value is None else value

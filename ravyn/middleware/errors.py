@@ -1,0 +1,127 @@
+"""Exceptions -> responses: HTTP errors keep their message, the application's own handlers
+win, and anything unhandled is a generic 500 plus one structlog error with the traceback.
+
+Sits inside the user's middleware, so a CORS middleware also decorates error responses.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from lilya.compat import is_async_callable
+from lilya.exceptions import HTTPException as LilyaHTTPException
+from lilya.requests import Request
+from lilya.websockets import WebSocket
+
+from ravyn.exceptions import error_body
+
+logger = structlog.get_logger("ravyn.errors")
+
+ExceptionHandler = Callable[[Request, Exception], Any]
+RESPONSE_STATE = "ravyn.response"
+
+
+class ResponseState:
+    """Shared through the scope by the outermost middleware: whether the response started
+    (an error after that can no longer become a response) and its status."""
+
+    __slots__ = ("started", "status")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.status = 500
+
+
+class ExceptionMiddleware:
+    """Map exceptions raised below it to responses."""
+
+    def __init__(
+        self, app: Any, handlers: Mapping[type[Exception] | int, ExceptionHandler], debug: bool
+    ) -> None:
+        self.app = app
+        self.handlers = dict(handlers)
+        self.debug = debug
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            state = scope.get(RESPONSE_STATE)
+            if state is not None and state.started:
+                raise  # too late to answer: the request-context middleware logs it
+            if scope["type"] == "websocket":
+                await self._close_websocket(scope, receive, send, exc)
+                return
+            handler = self._handler_for(exc)
+            if handler is None:
+                if isinstance(exc, LilyaHTTPException):
+                    await send_http_error(send, exc)
+                else:
+                    await send_server_error(scope, send, exc, self.debug)
+                return
+            request = Request(scope, receive, send)
+            response = handler(request, exc)
+            if is_async_callable(handler):
+                response = await response
+            await response(scope, receive, send)
+
+    def _handler_for(self, exc: Exception) -> ExceptionHandler | None:
+        handlers = self.handlers
+        if not handlers:
+            return None
+        if isinstance(exc, LilyaHTTPException) and exc.status_code in handlers:
+            return handlers[exc.status_code]
+        for cls in type(exc).__mro__:
+            if cls in handlers:
+                return handlers[cls]
+        return None
+
+    async def _close_websocket(
+        self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
+    ) -> None:
+        logger.error(
+            "websocket_handler_failed",
+            path=scope.get("path"),
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        await WebSocket(scope, receive, send).close(code=1011)
+
+
+async def send_http_error(send: Any, exc: LilyaHTTPException) -> None:
+    """``{"detail": ...}`` with the exception's status and headers."""
+    status = exc.status_code or 500
+    if status in (204, 304):
+        await _send(send, status, b"", exc.headers)
+        return
+    await _send(send, status, error_body(exc.detail), exc.headers)
+
+
+async def send_server_error(scope: dict[str, Any], send: Any, exc: Exception, debug: bool) -> None:
+    """A generic 500 (internals only when ``debug``), logged once with the traceback."""
+    logger.error(
+        "unhandled_exception",
+        method=scope.get("method"),
+        path=scope.get("path"),
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    if debug:
+        detail: Any = {
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exception(exc),
+        }
+    else:
+        detail = "Internal Server Error"
+    await _send(send, 500, error_body(detail), None)
+
+
+async def _send(send: Any, status: int, body: bytes, headers: Mapping[str, str] | None) -> None:
+    raw_headers = [(b"content-length", str(len(body)).encode("latin-1"))]
+    if body:
+        raw_headers.append((b"content-type", b"application/json"))
+    for key, value in (headers or {}).items():
+        raw_headers.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})

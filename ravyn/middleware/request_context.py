@@ -1,0 +1,92 @@
+"""The outermost middleware: a request id per request, one access line, the last safety net.
+
+The id comes from ``X-Request-ID`` (made anew when absent) and is echoed in the response
+header. It is also the correlation id of every event the request emits, with its W3C
+``traceparent``, so an event chain leads back to the request that started it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+from uuid import uuid4
+
+import structlog
+
+from ravyn.events.context import correlation_context
+from ravyn.middleware.errors import RESPONSE_STATE, ResponseState, send_server_error
+
+access_logger = structlog.get_logger("ravyn.access")
+logger = structlog.get_logger("ravyn.errors")
+
+REQUEST_ID_HEADER = b"x-request-id"
+REQUEST_ID = "ravyn.request_id"
+_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+
+
+class RequestContextMiddleware:
+    """Request id, correlation context and access log for HTTP; request id for WebSockets."""
+
+    def __init__(self, app: Any, debug: bool = False) -> None:
+        self.app = app
+        self.debug = debug
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope_type = scope["type"]
+        if scope_type != "http" and scope_type != "websocket":
+            await self.app(scope, receive, send)
+            return
+        request_id, traceparent = _trace_headers(scope["headers"])
+        scope[REQUEST_ID] = request_id
+        if scope_type == "websocket":
+            with correlation_context(request_id, traceparent):
+                await self.app(scope, receive, send)
+            return
+        state = ResponseState()
+        scope[RESPONSE_STATE] = state
+        request_id_header = (REQUEST_ID_HEADER, request_id.encode("latin-1"))
+
+        async def send_with_request_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                state.started = True
+                state.status = message["status"]
+                message["headers"] = [*message.get("headers", ()), request_id_header]
+            await send(message)
+
+        started_at = time.perf_counter()
+        try:
+            with correlation_context(request_id, traceparent):
+                await self.app(scope, receive, send_with_request_id)
+        except Exception as exc:
+            if state.started:
+                logger.error(
+                    "exception_after_response_started",
+                    method=scope["method"],
+                    path=scope["path"],
+                    request_id=request_id,
+                    exc_info=(type(exc), exc, exc.__traceback__),
+                )
+            else:
+                await send_server_error(scope, send_with_request_id, exc, self.debug)
+        finally:
+            access_logger.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=state.status,
+                duration_ms=round((time.perf_counter() - started_at) * 1000, 3),
+                request_id=request_id,
+            )
+
+
+def _trace_headers(headers: Any) -> tuple[str, str | None]:
+    request_id = None
+    traceparent = None
+    for key, value in headers:
+        if key == REQUEST_ID_HEADER or key == b"X-Request-ID":
+            if _SAFE_REQUEST_ID.fullmatch(value):  # an id from outside must not forge log lines
+                request_id = value.decode("latin-1")
+        elif key == b"traceparent":
+            traceparent = value.decode("latin-1")
+    return request_id or uuid4().hex, traceparent

@@ -1,0 +1,313 @@
+"""A handler's parameters, compiled once into a binding plan.
+
+Per request the plan does the least work it can: it parses only the sources the handler
+uses (path, query, headers, cookies, body) and validates each source with one msgspec call
+through a Struct type made at compile time, so a wrong value is a 422 naming its field.
+
+Rules, by parameter:
+
+- annotated ``Request`` (or named ``request``), ``WebSocket``, ``BackgroundTasks``: injected;
+- named in ``dependencies`` or defaulting to ``Inject(...)``: the dependency's value;
+- a ``Header``/``Cookie``/``Query``/``Body`` marker: that source;
+- named in the path (``/items/{item_id}``): the path parameter, converted;
+- a Struct, dataclass, TypedDict or dict annotation: the whole JSON body;
+- any other parameter of a POST/PUT/PATCH handler: a field of the JSON body (from the query
+  string when the body is empty), unless the handler already takes the whole body;
+- otherwise: a query parameter (lists collect repeated keys).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from http.cookies import _unquote  # type: ignore[attr-defined]
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from lilya.background import Tasks
+from lilya.requests import Request
+from lilya.websockets import WebSocket
+
+from ravyn.exceptions import ImproperlyConfigured
+from ravyn.routing.dependencies import DependencyPlan, Inject, RequestScope
+from ravyn.routing.params import NOT_SET, Body, Param
+from ravyn.routing.validation import malformed_body, validation_error
+
+BODY_FIELD_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
+_EMPTY = inspect.Parameter.empty
+
+
+class SourceStruct:
+    """One source's parameters as a msgspec Struct type: validated in one call."""
+
+    __slots__ = ("source", "struct", "names", "lists")
+
+    def __init__(self, source: str, owner: str, fields: list[tuple[str, str, Any, Any]]) -> None:
+        self.source = source
+        self.names = [name for name, _, _, _ in fields]
+        self.lists = frozenset(wire for _, wire, annotation, _ in fields if _is_list(annotation))
+        self.struct = msgspec.defstruct(
+            f"{owner}_{source}",
+            [
+                (
+                    name,
+                    annotation,
+                    msgspec.field(default=default, name=wire)
+                    if default is not NOT_SET
+                    else msgspec.field(name=wire),
+                )
+                for name, wire, annotation, default in fields
+            ],
+            kw_only=True,
+        )
+
+    def convert(self, values: Mapping[str, Any]) -> Any:
+        try:
+            return msgspec.convert(values, self.struct, strict=False)
+        except msgspec.ValidationError as exc:
+            raise validation_error(self.source, exc) from None
+
+    def assign(self, instance: Any, kwargs: dict[str, Any]) -> None:
+        for name in self.names:
+            kwargs[name] = getattr(instance, name)
+
+
+class BindingPlan:
+    """How to build a handler's arguments from one request (or WebSocket connection)."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        path: str,
+        methods: frozenset[str],
+        dependencies: Mapping[str, Inject],
+        *,
+        websocket: bool = False,
+    ) -> None:
+        owner = getattr(func, "__qualname__", "handler").replace(".", "_").replace("<", "")
+        owner = owner.replace(">", "")
+        path_names = set(_PATH_PARAM.findall(path))
+        hints = _type_hints(func)
+        self.request_params: list[str] = []
+        self.websocket_params: list[str] = []
+        self.tasks_params: list[str] = []
+        self.dependencies: list[tuple[str, DependencyPlan]] = []
+        self.body_param: tuple[str, Any, Any] | None = None  # name, annotation, default
+        fields: dict[str, list[tuple[str, str, Any, Any]]] = {
+            "path": [],
+            "query": [],
+            "header": [],
+            "cookie": [],
+            "body": [],
+        }
+        scalars: list[tuple[str, Any, Any]] = []
+        for name, parameter in inspect.signature(func).parameters.items():
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                raise ImproperlyConfigured(
+                    f"Handler {func.__qualname__} takes *{name}: name each parameter instead."
+                )
+            annotation = hints.get(name, Any)
+            default = parameter.default
+            if isinstance(default, Inject) or name in dependencies:
+                inject = default if isinstance(default, Inject) else dependencies[name]
+                self.dependencies.append((name, DependencyPlan(inject, dependencies)))
+            elif _is_subclass(annotation, WebSocket):
+                self.websocket_params.append(name)
+            elif _is_subclass(annotation, Request) or (name == "request" and annotation is Any):
+                self.request_params.append(name)
+            elif _is_subclass(annotation, Tasks):
+                self.tasks_params.append(name)
+            elif isinstance(default, Body):
+                self._set_body(func, name, annotation, default.default)
+            elif isinstance(default, Param):
+                wire = default.wire_name(name)
+                fields[default.source].append((name, wire, annotation, default.default))
+            elif name in path_names:
+                fields["path"].append((name, name, annotation, NOT_SET))
+            elif _is_body_type(annotation) and not websocket:
+                self._set_body(func, name, annotation, _default(default))
+            else:
+                scalars.append((name, annotation, _default(default)))
+        body_fields = methods & BODY_FIELD_METHODS and self.body_param is None and not websocket
+        for name, annotation, default in scalars:
+            fields["body" if body_fields else "query"].append((name, name, annotation, default))
+        self.sources = {
+            source: SourceStruct(source, owner, entries)
+            for source, entries in fields.items()
+            if entries
+        }
+        self.query_fallback = self.sources.get("body")
+        self.needs_request = bool(self.request_params or self.dependencies)
+        self.reads_body = self.body_param is not None or "body" in self.sources
+        if self.body_param is not None:
+            self.body_decoder = msgspec.json.Decoder(self.body_param[1])
+        elif "body" in self.sources:
+            self.body_decoder = msgspec.json.Decoder(self.sources["body"].struct)
+
+    def _set_body(self, func: Callable[..., Any], name: str, annotation: Any, default: Any) -> None:
+        if self.body_param is not None:
+            raise ImproperlyConfigured(
+                f"Handler {func.__qualname__} takes two bodies ({self.body_param[0]!r} and "
+                f"{name!r}): a request has one JSON body. Wrap them in one Struct."
+            )
+        self.body_param = (name, annotation, default)
+
+    async def bind(
+        self, scope: dict[str, Any], receive: Any, connection: Request | WebSocket | None
+    ) -> tuple[dict[str, Any], RequestScope | None, Tasks | None]:
+        """The keyword arguments for one call, the dependency scope (for cleanup) and the
+        background tasks the handler may fill."""
+        kwargs: dict[str, Any] = {}
+        sources = self.sources
+        if sources:
+            for source, values in self._raw_values(scope):
+                sources[source].assign(sources[source].convert(values), kwargs)
+        if self.reads_body:
+            if connection is not None:
+                body = await connection.body()  # type: ignore[union-attr]
+            else:
+                body = await read_body(receive)
+            self._decode_body(body, scope, kwargs)
+        for name in self.request_params:
+            kwargs[name] = connection
+        for name in self.websocket_params:
+            kwargs[name] = connection
+        tasks = None
+        if self.tasks_params:
+            tasks = Tasks()
+            for name in self.tasks_params:
+                kwargs[name] = tasks
+        request_scope = None
+        if self.dependencies:
+            request_scope = RequestScope(connection)  # type: ignore[arg-type]
+            for name, plan in self.dependencies:
+                kwargs[name] = await plan.resolve(request_scope)
+        return kwargs, request_scope, tasks
+
+    def _raw_values(self, scope: dict[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+        sources = self.sources
+        raw = []
+        if "path" in sources:
+            raw.append(("path", scope.get("path_params", {})))
+        if "query" in sources:
+            raw.append(("query", _query(scope, sources["query"].lists)))
+        if "header" in sources:
+            raw.append(("header", _headers(scope, sources["header"].lists)))
+        if "cookie" in sources:
+            raw.append(("cookie", _cookies(scope)))
+        return raw
+
+    def _decode_body(self, body: bytes, scope: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        body_param = self.body_param
+        if body_param is not None:
+            name, _, default = body_param
+            if not body and default is not NOT_SET:
+                kwargs[name] = default
+                return
+            kwargs[name] = self._decode(body)
+            return
+        fields = self.sources["body"]
+        if body:
+            fields.assign(self._decode(body), kwargs)
+        else:
+            fields.assign(fields.convert(_query(scope, fields.lists)), kwargs)
+
+    def _decode(self, body: bytes) -> Any:
+        try:
+            return self.body_decoder.decode(body)
+        except msgspec.ValidationError as exc:
+            raise validation_error("body", exc) from None
+        except msgspec.DecodeError as exc:
+            raise malformed_body(exc) from None
+
+
+async def read_body(receive: Any) -> bytes:
+    """The whole request body from the ASGI ``receive`` channel."""
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    while message.get("more_body", False):
+        message = await receive()
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
+
+
+def _query(scope: dict[str, Any], lists: frozenset[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    query_string = scope.get("query_string", b"")
+    if not query_string:
+        return values
+    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if key in lists:
+            values.setdefault(key, []).append(value)
+        else:
+            values[key] = value
+    return values
+
+
+def _headers(scope: dict[str, Any], lists: frozenset[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for raw_key, raw_value in scope["headers"]:
+        key = raw_key.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if key in lists:
+            values.setdefault(key, []).append(value)
+        else:
+            values[key] = value
+    return values
+
+
+def _cookies(scope: dict[str, Any]) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for raw_key, raw_value in scope["headers"]:
+        if raw_key.lower() == b"cookie":
+            for chunk in raw_value.decode("latin-1").split(";"):
+                key, _, value = chunk.partition("=")
+                if key.strip():
+                    cookies[key.strip()] = _unquote(value.strip())
+    return cookies
+
+
+def _type_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(func)
+    except (NameError, TypeError) as exc:
+        raise ImproperlyConfigured(
+            f"Cannot resolve the annotations of {func.__qualname__}: {exc}. Import the types "
+            "it names at module level."
+        ) from exc
+
+
+def _default(default: Any) -> Any:
+    return NOT_SET if default is _EMPTY else default
+
+
+def _is_subclass(annotation: Any, cls: type) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, cls)
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list(arg) for arg in typing.get_args(annotation))
+    return annotation in (list, tuple, set, frozenset)
+
+
+def _is_body_type(annotation: Any) -> bool:
+    annotation = typing.get_origin(annotation) or annotation
+    return (
+        _is_subclass(annotation, msgspec.Struct)
+        or (isinstance(annotation, type) and dataclasses.is_dataclass(annotation))
+        or typing.is_typeddict(annotation)
+        or annotation is dict
+    )

@@ -1,0 +1,140 @@
+"""``Inject(callable)``: a value computed per request and handed to handlers (and to other
+dependencies) by parameter name.
+
+Each dependency's own parameters are planned once, when the route is built. Per request,
+a dependency runs at most once (``use_cache=True``) however many consumers it has; a
+generator dependency yields its value and its cleanup runs after the response is sent.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
+from typing import Any
+
+from lilya.requests import Request
+
+from ravyn.exceptions import ImproperlyConfigured
+
+
+class Inject:
+    """Declare a dependency: ``dependencies={"db": Inject(get_database)}`` or ``db=Inject(...)``.
+
+    ``callable_`` may be sync or async, a function or a generator (code after ``yield`` is
+    cleanup run after the response). Its parameters receive ``request`` (by annotation
+    ``Request`` or by that name) and other dependencies by name. Sync callables run on the
+    event loop: keep them quick, or make them async.
+    """
+
+    __slots__ = ("callable", "use_cache")
+
+    def __init__(self, callable_: Callable[..., Any], *, use_cache: bool = True) -> None:
+        if not callable(callable_):
+            raise ImproperlyConfigured(f"Inject() needs a callable, got {callable_!r}.")
+        self.callable = callable_
+        self.use_cache = use_cache
+
+    def __repr__(self) -> str:
+        return f"Inject({getattr(self.callable, '__qualname__', self.callable)!r})"
+
+
+class RequestScope:
+    """What one request's dependency resolution shares: the request, the cache, cleanups."""
+
+    __slots__ = ("request", "cache", "exit_stack")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.cache: dict[int, Any] = {}
+        self.exit_stack: AsyncExitStack | None = None
+
+    def cleanups(self) -> AsyncExitStack:
+        if self.exit_stack is None:
+            self.exit_stack = AsyncExitStack()
+        return self.exit_stack
+
+
+class DependencyPlan:
+    """How to compute one dependency: its callable and how each of its parameters binds."""
+
+    __slots__ = ("inject", "kind", "arguments")
+
+    def __init__(self, inject: Inject, available: Mapping[str, Inject], trail: tuple = ()) -> None:
+        func = inject.callable
+        if inject in trail:
+            names = " -> ".join(_name(i.callable) for i in (*trail, inject))
+            raise ImproperlyConfigured(f"Dependency cycle: {names}.")
+        self.inject = inject
+        self.kind = _kind(func)
+        self.arguments: list[tuple[str, DependencyPlan | None]] = []
+        for name, parameter in inspect.signature(func).parameters.items():
+            if isinstance(parameter.default, Inject):
+                self.arguments.append((name, DependencyPlan(parameter.default, available, trail)))
+            elif name in available:
+                plan = DependencyPlan(available[name], available, (*trail, inject))
+                self.arguments.append((name, plan))
+            elif name == "request" or _is_request(parameter.annotation):
+                self.arguments.append((name, None))
+            elif parameter.default is inspect.Parameter.empty:
+                raise ImproperlyConfigured(
+                    f"Dependency {_name(func)} takes {name!r}, which is neither a dependency "
+                    "nor the request: declare it in dependencies= or give it a default."
+                )
+
+    async def resolve(self, scope: RequestScope) -> Any:
+        inject = self.inject
+        key = id(inject)
+        if inject.use_cache and key in scope.cache:
+            return scope.cache[key]
+        kwargs = {
+            name: scope.request if plan is None else await plan.resolve(scope)
+            for name, plan in self.arguments
+        }
+        func = inject.callable
+        kind = self.kind
+        if kind == "async":
+            value = await func(**kwargs)
+        elif kind == "sync":
+            value = func(**kwargs)
+        elif kind == "asyncgen":
+            generator = func(**kwargs)
+            value = await generator.__anext__()
+            scope.cleanups().push_async_callback(_finish_async_generator, generator)
+        else:
+            generator = func(**kwargs)
+            value = next(generator)
+            scope.cleanups().callback(_finish_generator, generator)
+        if inject.use_cache:
+            scope.cache[key] = value
+        return value
+
+
+def _finish_generator(generator: Any) -> None:
+    for _ in generator:
+        raise ImproperlyConfigured(f"Generator dependency {generator!r} must yield only once.")
+
+
+async def _finish_async_generator(generator: Any) -> None:
+    async for _ in generator:
+        raise ImproperlyConfigured(f"Generator dependency {generator!r} must yield only once.")
+
+
+def _kind(func: Callable[..., Any]) -> str:
+    if inspect.isasyncgenfunction(func):
+        return "asyncgen"
+    if inspect.isgeneratorfunction(func):
+        return "gen"
+    if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - an object with an async __call__
+    ):
+        return "async"
+    return "sync"
+
+
+def _is_request(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, Request)
+
+
+def _name(func: Callable[..., Any]) -> str:
+    return getattr(func, "__qualname__", repr(func))

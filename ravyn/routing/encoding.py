@@ -1,0 +1,70 @@
+"""Handler return values -> HTTP responses, without building a Response object on the hot path.
+
+A ``Response`` passes through; ``None`` with a 204/304 status is an empty body; anything else
+is JSON encoded by msgspec (dict, list, Struct, dataclass, scalars), or sent as is when a
+non-JSON ``media_type`` is declared and the value is ``str``/``bytes``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from lilya.background import Tasks
+from lilya.responses import Response
+
+JSON = "application/json"
+_NO_BODY_STATUSES = frozenset({204, 304})
+_encode = msgspec.json.Encoder().encode
+
+
+class ResponseSpec:
+    """What a route declared about its responses: status, media type, response class."""
+
+    __slots__ = ("status_code", "media_type", "response_class", "_content_type")
+
+    def __init__(
+        self, status_code: int, media_type: str, response_class: type[Response] | None
+    ) -> None:
+        self.status_code = status_code
+        self.media_type = media_type
+        self.response_class = response_class
+        content_type = media_type
+        if content_type.startswith("text/") and "charset" not in content_type:
+            content_type += "; charset=utf-8"
+        self._content_type = content_type.encode("latin-1")
+
+    async def send(
+        self, result: Any, scope: dict[str, Any], receive: Any, send: Any, tasks: Tasks | None
+    ) -> None:
+        if isinstance(result, Response):
+            if tasks is not None and result.background is None:
+                result.background = tasks
+            await result(scope, receive, send)
+            return
+        if self.response_class is not None:
+            response = self.response_class(result, status_code=self.status_code, background=tasks)
+            await response(scope, receive, send)
+            return
+        status = self.status_code
+        if result is None and status in _NO_BODY_STATUSES:
+            await send({"type": "http.response.start", "status": status, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            if isinstance(result, (str, bytes)) and self.media_type != JSON:
+                body = result.encode() if isinstance(result, str) else result
+            else:
+                body = _encode(result)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", self._content_type),
+                        (b"content-length", str(len(body)).encode("latin-1")),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+        if tasks is not None:
+            await tasks()

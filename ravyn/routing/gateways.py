@@ -1,0 +1,155 @@
+"""Mounting handlers on Lilya's router: ``Gateway``, ``WebSocketGateway`` and ``Include``.
+
+A bare handler in ``routes=[...]`` is wrapped in a Gateway at its own path. ``Gateway`` binds
+it under a prefix (``Gateway("/v1", handler=list_users)`` serves ``/v1/users``), with its own
+dependencies and middleware. ``Include`` nests a list of routes (or any ASGI app) under a path.
+
+Dependencies declared by the app and by includes are only known once the whole tree exists;
+``finalize_routes`` walks it when the app is built and compiles each endpoint with the
+dependencies and full path it inherits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lilya.routing import Include as LilyaInclude
+from lilya.routing import Path, WebSocketPath
+
+from ravyn.exceptions import ImproperlyConfigured
+from ravyn.routing.dependencies import Inject
+from ravyn.routing.handlers import (
+    HandlerEndpoint,
+    RouteHandler,
+    WebSocketEndpoint,
+    WebSocketHandler,
+)
+
+
+def join_paths(prefix: str, path: str) -> str:
+    """``/v1`` + ``/users`` -> ``/v1/users``; a ``/`` on either side adds nothing."""
+    prefix = prefix.rstrip("/")
+    if path in ("", "/"):
+        return prefix or "/"
+    return prefix + path
+
+
+class Gateway(Path):
+    """Serve an HTTP ``handler`` at ``path`` + the handler's own path."""
+
+    def __init__(
+        self,
+        path: str | None = None,
+        handler: RouteHandler | None = None,
+        *,
+        name: str | None = None,
+        dependencies: Mapping[str, Inject] | None = None,
+        middleware: Sequence[Any] | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        if not isinstance(handler, RouteHandler):
+            raise ImproperlyConfigured(
+                f"Gateway(handler=...) takes a function decorated with @get/@post/..., "
+                f"got {handler!r}."
+            )
+        self.route_handler = handler
+        self.gateway_dependencies = dict(dependencies or {})
+        full_path = join_paths(path or "/", handler.path)
+        self.endpoint = HandlerEndpoint(handler, full_path)
+        super().__init__(
+            full_path,
+            self.endpoint,
+            methods=list(handler.methods),
+            name=name or handler.name,
+            middleware=middleware,
+            include_in_schema=include_in_schema and handler.include_in_schema,
+        )
+        self.finalize({}, "")
+
+    def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
+        self.endpoint.compile(
+            join_paths(prefix, self.path), {**inherited, **self.gateway_dependencies}
+        )
+
+
+class WebSocketGateway(WebSocketPath):
+    """Serve a WebSocket ``handler`` at ``path`` + the handler's own path."""
+
+    def __init__(
+        self,
+        path: str | None = None,
+        handler: WebSocketHandler | None = None,
+        *,
+        name: str | None = None,
+        dependencies: Mapping[str, Inject] | None = None,
+        middleware: Sequence[Any] | None = None,
+    ) -> None:
+        if not isinstance(handler, WebSocketHandler):
+            raise ImproperlyConfigured(
+                f"WebSocketGateway(handler=...) takes a function decorated with @websocket, "
+                f"got {handler!r}."
+            )
+        self.gateway_dependencies = dict(dependencies or {})
+        full_path = join_paths(path or "/", handler.path)
+        self.endpoint = WebSocketEndpoint(handler, full_path)
+        super().__init__(full_path, self.endpoint, name=name or handler.name, middleware=middleware)
+        self.finalize({}, "")
+
+    def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
+        self.endpoint.compile(
+            join_paths(prefix, self.path), {**inherited, **self.gateway_dependencies}
+        )
+
+
+class Include(LilyaInclude):
+    """Nest ``routes`` (handlers, gateways, includes) or an ASGI ``app`` under ``path``,
+    with dependencies and middleware shared by everything inside."""
+
+    def __init__(
+        self,
+        path: str = "/",
+        app: Any = None,
+        routes: Sequence[Any] | None = None,
+        *,
+        name: str | None = None,
+        dependencies: Mapping[str, Inject] | None = None,
+        middleware: Sequence[Any] | None = None,
+        namespace: str | None = None,
+    ) -> None:
+        self.include_dependencies = dict(dependencies or {})
+        super().__init__(
+            path,
+            app=app,
+            routes=normalize_routes(routes) if routes is not None else None,
+            name=name,
+            middleware=middleware,
+            namespace=namespace,
+        )
+        self.finalize({}, "")
+
+    def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
+        finalize_routes(
+            self.routes, {**inherited, **self.include_dependencies}, join_paths(prefix, self.path)
+        )
+
+
+def normalize_route(route: Any) -> Any:
+    """A bare handler becomes a gateway at its own path; anything else is kept."""
+    if isinstance(route, RouteHandler):
+        return Gateway(handler=route)
+    if isinstance(route, WebSocketHandler):
+        return WebSocketGateway(handler=route)
+    return route
+
+
+def normalize_routes(routes: Sequence[Any]) -> list[Any]:
+    return [normalize_route(route) for route in routes]
+
+
+def finalize_routes(routes: Sequence[Any], inherited: Mapping[str, Inject], prefix: str) -> None:
+    """Compile every endpoint under ``routes`` with its inherited dependencies and full path."""
+    for route in routes:
+        finalize = getattr(route, "finalize", None)
+        if finalize is not None:
+            finalize(inherited, prefix)

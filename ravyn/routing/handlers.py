@@ -1,0 +1,250 @@
+"""Handler decorators (``@get``, ``@post``, ..., ``@websocket``) and the objects they make.
+
+A decorator returns a ``RouteHandler``: the function (still callable as before) plus what the
+route declared. Mounting it (``Ravyn(routes=[...])``, ``add_route``, ``Gateway``, ``Include``)
+compiles, once, an ``HandlerEndpoint``: the ASGI callable Lilya's router dispatches to, with
+the binding plan for that mount's path and dependencies.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import anyio.to_thread
+from lilya.requests import Request
+from lilya.responses import Response
+from lilya.websockets import WebSocket
+
+from ravyn.events.context import current_bus
+from ravyn.events.decorators import ObservableSpec, observable_spec
+from ravyn.exceptions import ImproperlyConfigured
+from ravyn.routing.binding import BindingPlan
+from ravyn.routing.dependencies import Inject
+from ravyn.routing.encoding import JSON, ResponseSpec
+
+DEFAULT_STATUS = {"POST": 201, "DELETE": 204}
+
+
+class RouteHandler:
+    """A function declared as an HTTP route. Calling it calls the function."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        path: str,
+        methods: Sequence[str],
+        *,
+        status_code: int | None = None,
+        dependencies: Mapping[str, Inject] | None = None,
+        response_class: type[Response] | None = None,
+        media_type: str = JSON,
+        name: str | None = None,
+        tags: Sequence[str] = (),
+        summary: str | None = None,
+        description: str | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        if not path.startswith("/"):
+            raise ImproperlyConfigured(f"Route path {path!r} must start with '/'.")
+        self.observable: ObservableSpec | None = observable_spec(func)
+        if self.observable is not None:
+            func = self.observable.func  # the route emits its events itself
+        if not callable(func):
+            raise ImproperlyConfigured(f"A route handler must be a function, got {func!r}.")
+        functools.update_wrapper(self, func)
+        self.handler = func
+        self.path = path
+        self.methods = tuple(method.upper() for method in methods)
+        self.dependencies = dict(dependencies or {})
+        single = self.methods[0] if len(self.methods) == 1 else ""
+        self.status_code = status_code or DEFAULT_STATUS.get(single, 200)
+        self.response = ResponseSpec(self.status_code, media_type, response_class)
+        self.name = name or func.__name__
+        self.tags = list(tags)
+        self.summary = summary
+        self.description = description or inspect.getdoc(func)
+        self.include_in_schema = include_in_schema
+        self.is_async = inspect.iscoroutinefunction(func)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.handler(*args, **kwargs)
+
+    def __ravyn_attach_observable__(self, spec: ObservableSpec) -> None:
+        """``@observable(send=...)`` written above the route decorator lands here."""
+        self.observable = spec
+
+    def __repr__(self) -> str:
+        return f"RouteHandler({'/'.join(self.methods)} {self.path} -> {self.handler.__qualname__})"
+
+
+class HandlerEndpoint:
+    """The ASGI callable of one mounted route: bind, call, respond, emit, clean up."""
+
+    __slots__ = ("route", "plan", "path")
+
+    def __init__(self, route: RouteHandler, path: str) -> None:
+        self.route = route
+        self.path = path
+        self.plan: BindingPlan = BindingPlan(
+            route.handler, path, frozenset(route.methods), route.dependencies
+        )
+
+    def compile(self, path: str, inherited: Mapping[str, Inject]) -> None:
+        """Recompile for the final mount: full path, and app/include dependencies."""
+        self.path = path
+        dependencies = {**inherited, **self.route.dependencies}
+        self.plan = BindingPlan(
+            self.route.handler, path, frozenset(self.route.methods), dependencies
+        )
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        plan = self.plan
+        route = self.route
+        request = Request(scope, receive, send) if plan.needs_request else None
+        kwargs, request_scope, tasks = await plan.bind(scope, receive, request)
+        try:
+            if route.is_async:
+                result = await route.handler(**kwargs)
+            else:
+                result = await anyio.to_thread.run_sync(functools.partial(route.handler, **kwargs))
+            spec = route.observable
+            if spec is None or not spec.send:
+                await route.response.send(result, scope, receive, send, tasks)
+                return
+            source = f"{scope['method']} {self.path}"
+            wait = spec.wait
+            if wait is None:
+                wait = getattr(scope.get("app"), "wait_for_listeners", False)
+            if wait:
+                await current_bus().emit_many(spec.send, result, wait=True, source=source)
+                await route.response.send(result, scope, receive, send, tasks)
+            else:
+                await route.response.send(result, scope, receive, send, tasks)
+                await current_bus().emit_many(spec.send, result, wait=False, source=source)
+        finally:
+            if request_scope is not None and request_scope.exit_stack is not None:
+                await request_scope.exit_stack.aclose()
+
+
+class WebSocketHandler:
+    """A function declared as a WebSocket route. Calling it calls the function."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        path: str,
+        *,
+        dependencies: Mapping[str, Inject] | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not inspect.iscoroutinefunction(func):
+            raise ImproperlyConfigured(f"WebSocket handler {func.__qualname__} must be async def.")
+        functools.update_wrapper(self, func)
+        self.handler = func
+        self.path = path
+        self.dependencies = dict(dependencies or {})
+        self.name = name or func.__name__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.handler(*args, **kwargs)
+
+
+class WebSocketEndpoint:
+    """The ASGI callable of one mounted WebSocket route."""
+
+    __slots__ = ("route", "plan", "path")
+
+    def __init__(self, route: WebSocketHandler, path: str) -> None:
+        self.route = route
+        self.path = path
+        self.plan = BindingPlan(
+            route.handler, path, frozenset(), route.dependencies, websocket=True
+        )
+
+    def compile(self, path: str, inherited: Mapping[str, Inject]) -> None:
+        self.path = path
+        dependencies = {**inherited, **self.route.dependencies}
+        self.plan = BindingPlan(self.route.handler, path, frozenset(), dependencies, websocket=True)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        websocket = WebSocket(scope, receive, send)
+        kwargs, request_scope, _ = await self.plan.bind(scope, receive, websocket)
+        try:
+            await self.route.handler(**kwargs)
+        finally:
+            if request_scope is not None and request_scope.exit_stack is not None:
+                await request_scope.exit_stack.aclose()
+
+
+def route(
+    path: str = "/",
+    methods: Sequence[str] = ("GET",),
+    *,
+    status_code: int | None = None,
+    dependencies: Mapping[str, Inject] | None = None,
+    response_class: type[Response] | None = None,
+    media_type: str = JSON,
+    name: str | None = None,
+    tags: Sequence[str] = (),
+    summary: str | None = None,
+    description: str | None = None,
+    include_in_schema: bool = True,
+) -> Callable[[Callable[..., Any]], RouteHandler]:
+    """Declare ``func`` as the handler of ``path`` for ``methods``."""
+
+    def decorate(func: Callable[..., Any]) -> RouteHandler:
+        return RouteHandler(
+            func,
+            path,
+            methods,
+            status_code=status_code,
+            dependencies=dependencies,
+            response_class=response_class,
+            media_type=media_type,
+            name=name,
+            tags=tags,
+            summary=summary,
+            description=description,
+            include_in_schema=include_in_schema,
+        )
+
+    return decorate
+
+
+def _method_decorator(method: str) -> Callable[..., Callable[[Callable[..., Any]], RouteHandler]]:
+    def decorator(path: str = "/", **options: Any) -> Callable[[Callable[..., Any]], RouteHandler]:
+        return route(path, (method,), **options)
+
+    decorator.__name__ = decorator.__qualname__ = method.lower()
+    decorator.__doc__ = (
+        f"Declare a {method} handler: ``@{method.lower()}(path, status_code=..., "
+        "dependencies=..., response_class=..., media_type=..., tags=..., summary=..., "
+        "description=...)``."
+    )
+    return decorator
+
+
+get = _method_decorator("GET")
+post = _method_decorator("POST")
+put = _method_decorator("PUT")
+patch = _method_decorator("PATCH")
+delete = _method_decorator("DELETE")
+head = _method_decorator("HEAD")
+options = _method_decorator("OPTIONS")
+
+
+def websocket(
+    path: str = "/",
+    *,
+    dependencies: Mapping[str, Inject] | None = None,
+    name: str | None = None,
+) -> Callable[[Callable[..., Any]], WebSocketHandler]:
+    """Declare ``func`` (``async def``, taking a ``WebSocket``) as the handler of ``path``."""
+
+    def decorate(func: Callable[..., Any]) -> WebSocketHandler:
+        return WebSocketHandler(func, path, dependencies=dependencies, name=name)
+
+    return decorate

@@ -1,0 +1,42 @@
+"""RavynSettings: the knobs an operator turns without touching code (environment ``RAVYN_*``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+ENV_PREFIX = "RAVYN_"
+
+
+class RavynSettings(msgspec.Struct, kw_only=True):
+    """Application settings. ``RavynSettings.from_env()`` reads ``RAVYN_<FIELD>`` variables
+    (``RAVYN_DEBUG=true``, ``RAVYN_EVENT_TRANSPORT=redis://localhost:6379/0``, ...)."""
+
+    debug: bool = False
+    event_transport: str | None = None
+    event_secret: str | None = None
+    max_in_flight: int = 10_000
+    grace_period: float = 10.0
+    wait_for_listeners: bool = False
+    enable_scheduler: bool = True
+    log_json: bool | None = None
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RavynSettings:
+        """Settings from ``RAVYN_*`` variables; a value of the wrong type names the variable."""
+        environ = os.environ if environ is None else environ
+        values = {
+            field: environ[ENV_PREFIX + field.upper()]
+            for field in cls.__struct_fields__
+            if ENV_PREFIX + field.upper() in environ
+        }
+        try:
+            return msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ValueError(
+                f"Invalid ravyn setting in the environment: {exc} "
+                f"(the variable is {ENV_PREFIX}<FIELD> in upper case)."
+            ) from exc
