@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from .brokers import Broker, NATSBroker, Outcomes, RedisBroker, Worker
 from .servers import NATSServer, RedisServer
 
 
@@ -26,3 +27,31 @@ def nats_server(tmp_path: Path) -> Iterator[NATSServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(params=["redis", "nats"])
+def broker(request: pytest.FixtureRequest) -> Broker:
+    server = request.getfixturevalue(f"{request.param}_server")
+    return RedisBroker(server) if request.param == "redis" else NATSBroker(server)
+
+
+@pytest.fixture
+def outcomes(tmp_path: Path) -> Outcomes:
+    return Outcomes(tmp_path / "outcomes.txt")
+
+
+@pytest.fixture
+def start_worker(
+    broker: Broker, outcomes: Outcomes, tmp_path: Path
+) -> Iterator[Callable[[], Worker]]:
+    workers: list[Worker] = []
+
+    def start() -> Worker:
+        worker = Worker(broker, outcomes, tmp_path / f"worker{len(workers)}.log")
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        if worker.process.poll() is None:
+            worker.kill()

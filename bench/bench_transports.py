@@ -1,0 +1,403 @@
+"""Events across two processes: ravyn's transports beside the raw clients, in one run.
+
+For each scenario a consumer process subscribes, then a publisher process sends N messages
+of a 256-byte payload as fast as it can. Each message carries its send time
+(time.monotonic_ns, one clock for every process of the machine); the consumer records the
+emit-to-listener latency of each and the time the last one arrived. Throughput is N over
+(last arrival - first send) in a burst; latency comes from a second, paced run (one message
+per millisecond), since in a burst it measures the queue. Raw baselines: redis-py
+PUBLISH/SUBSCRIBE (publishes pipelined by 100), XADD (pipelined by 100) + XREADGROUP COUNT
+100 + XACK per batch, nats-py core publish/subscribe, JetStream publish_async (acks awaited
+per 100) + pull fetch(100) + ack.
+
+    python bench/bench_transports.py [--n 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+PAYLOAD_SIZE = 256
+BATCH = 100
+EVENT = "bench.tick"
+TIMEOUT = 40.0
+PACED = 500  # messages of the latency run, one per millisecond
+
+# scenario -> (baseline it is compared with, target ratio)
+SCENARIOS: dict[str, tuple[str | None, float | None]] = {
+    "raw redis pub/sub": (None, None),
+    "ravyn redis broadcast": ("raw redis pub/sub", 0.7),
+    "raw redis streams": (None, None),
+    "ravyn redis durable": ("raw redis streams", 0.5),
+    "raw nats core": (None, None),
+    "ravyn nats broadcast": ("raw nats core", 0.7),
+    "ravyn nats broadcast+js": ("raw nats core", None),
+    "raw nats jetstream": (None, None),
+    "ravyn nats durable": ("raw nats jetstream", 0.5),
+}
+
+
+def stamped(now_ns: int) -> bytes:
+    """A 256-byte raw message starting with its send time."""
+    return f"{now_ns:020d}".encode().ljust(PAYLOAD_SIZE, b".")
+
+
+def payload(now_ns: int) -> dict[str, object]:
+    """A payload whose JSON is 256 bytes, carrying its send time."""
+    return {"sent": now_ns, "pad": "x" * (PAYLOAD_SIZE - 30)}
+
+
+class Recorder:
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.latencies: list[int] = []
+        self.done = asyncio.Event()
+
+    def record(self, sent_ns: int) -> None:
+        self.latencies.append(time.monotonic_ns() - sent_ns)
+        if len(self.latencies) >= self.n:
+            self.last = time.monotonic_ns()
+            self.done.set()
+
+    async def wait(self) -> dict[str, object]:
+        try:
+            await asyncio.wait_for(self.done.wait(), TIMEOUT)
+        except TimeoutError:
+            self.last = time.monotonic_ns()
+        return {"received": len(self.latencies), "last": self.last, "latencies": self.latencies}
+
+
+# --- consumers: print "ready", then a JSON result -----------------------------------------
+
+
+async def consume_raw_redis_pubsub(url: str, recorder: Recorder) -> dict[str, object]:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(url)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe("raw:tick")
+    ready()
+
+    async def read() -> None:
+        while not recorder.done.is_set():
+            message = await pubsub.get_message(timeout=None)
+            if message is not None:
+                recorder.record(int(message["data"][:20]))
+
+    task = asyncio.create_task(read())
+    result = await recorder.wait()
+    task.cancel()
+    return result
+
+
+async def consume_raw_redis_streams(url: str, recorder: Recorder) -> dict[str, object]:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(url)
+    await client.delete("raw:stream")  # nothing left from a previous run
+    await client.xgroup_create("raw:stream", "bench", id="$", mkstream=True)
+    ready()
+
+    async def read() -> None:
+        while not recorder.done.is_set():
+            reply = await client.xreadgroup(
+                "bench", "c1", {"raw:stream": ">"}, count=BATCH, block=1000
+            )
+            for _, entries in reply or ():
+                for _, fields in entries:
+                    recorder.record(int(fields[b"d"][:20]))
+                await client.xack("raw:stream", "bench", *(entry_id for entry_id, _ in entries))
+
+    task = asyncio.create_task(read())
+    result = await recorder.wait()
+    task.cancel()
+    return result
+
+
+async def consume_raw_nats_core(url: str, recorder: Recorder) -> dict[str, object]:
+    import nats
+
+    nc = await nats.connect(url)
+
+    async def on_message(message) -> None:
+        recorder.record(int(message.data[:20]))
+
+    await nc.subscribe("raw.tick", cb=on_message)
+    await nc.flush()
+    ready()
+    result = await recorder.wait()
+    await nc.close()
+    return result
+
+
+async def consume_raw_nats_jetstream(url: str, recorder: Recorder) -> dict[str, object]:
+    import nats
+    from nats.js.api import ConsumerConfig, DeliverPolicy
+
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await js.add_stream(name="RAW", subjects=["raw.js"])
+    subscription = await js.pull_subscribe(
+        "raw.js", durable="bench", stream="RAW",
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW, max_ack_pending=10_000),
+    )  # fmt: skip
+    ready()
+
+    async def read() -> None:
+        while not recorder.done.is_set():
+            try:
+                messages = await subscription.fetch(BATCH, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            for message in messages:
+                recorder.record(int(message.data[:20]))
+                await message.ack()
+
+    task = asyncio.create_task(read())
+    result = await recorder.wait()
+    task.cancel()
+    return result
+
+
+def options(scenario: str) -> dict[str, object]:
+    """ "ravyn nats broadcast" runs on core NATS only (jetstream=False): with JetStream on,
+    every publish waits for the stream, and "+js" shows what that costs a broadcast."""
+    return {"jetstream": False} if scenario == "ravyn nats broadcast" else {}
+
+
+async def consume_ravyn(
+    url: str, recorder: Recorder, scenario: str, broadcast: bool
+) -> dict[str, object]:
+    from ravyn.events.bus import EventBus
+    from ravyn.events.listener import Listener
+    from ravyn.events.registry import Registry
+    from ravyn.events.transports.base import transport_from_url
+
+    async def on_tick(sent: int) -> None:
+        recorder.record(sent)
+
+    registry = Registry()
+    registry.add_listener(Listener(on_tick, (EVENT,), broadcast=broadcast))
+    async with EventBus(registry, transport=transport_from_url(url, **options(scenario))):
+        ready()
+        return await recorder.wait()
+
+
+# --- publishers: print the send start time ------------------------------------------------
+
+
+async def publish_raw_redis(url: str, n: int, stream: bool, batch: int) -> int:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(url)
+    await client.ping()
+    started = time.monotonic_ns()
+    for start in range(0, n, batch):
+        await pace(batch)
+        pipe = client.pipeline(transaction=False)
+        for _ in range(min(batch, n - start)):
+            if stream:
+                fields = {"d": stamped(time.monotonic_ns())}
+                pipe.xadd("raw:stream", fields, maxlen=100_000, approximate=True)
+            else:
+                pipe.publish("raw:tick", stamped(time.monotonic_ns()))
+        await pipe.execute()
+    await client.aclose()
+    return started
+
+
+async def publish_raw_nats(url: str, n: int, jetstream: bool, batch: int) -> int:
+    import nats
+
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    started = time.monotonic_ns()
+    for start in range(0, n, batch):
+        await pace(batch)
+        if jetstream:
+            acks = [
+                await js.publish_async("raw.js", stamped(time.monotonic_ns()))
+                for _ in range(min(batch, n - start))
+            ]
+            await asyncio.gather(*acks)
+        else:
+            for _ in range(min(batch, n - start)):
+                await nc.publish("raw.tick", stamped(time.monotonic_ns()))
+            if batch == 1:
+                await nc.flush()
+    await nc.flush()
+    await nc.close()
+    return started
+
+
+async def publish_ravyn(url: str, scenario: str, n: int, batch: int) -> int:
+    from ravyn.events.bus import EventBus
+    from ravyn.events.registry import Registry
+    from ravyn.events.transports.base import transport_from_url
+
+    transport = transport_from_url(url, **options(scenario))
+    async with EventBus(Registry(), transport=transport, grace_period=30.0) as bus:
+        started = time.monotonic_ns()
+        for _ in range(n):
+            await pace(batch)
+            await bus.emit(EVENT, payload(time.monotonic_ns()))
+    return started
+
+
+async def pace(batch: int) -> None:
+    """In the latency run (batch 1), send one message per millisecond (about)."""
+    if batch == 1:
+        await asyncio.sleep(0.001)
+
+
+def ready() -> None:
+    print("ready", flush=True)
+
+
+async def run_role(role: str, scenario: str, url: str, n: int, batch: int) -> None:
+    if role == "publish":
+        if scenario.startswith("ravyn"):
+            started = await publish_ravyn(url, scenario, n, batch)
+        elif "redis" in scenario:
+            started = await publish_raw_redis(url, n, "streams" in scenario, batch)
+        else:
+            started = await publish_raw_nats(url, n, "jetstream" in scenario, batch)
+        print(json.dumps({"started": started}), flush=True)
+        return
+    recorder = Recorder(n)
+    consumers = {
+        "raw redis pub/sub": lambda: consume_raw_redis_pubsub(url, recorder),
+        "raw redis streams": lambda: consume_raw_redis_streams(url, recorder),
+        "raw nats core": lambda: consume_raw_nats_core(url, recorder),
+        "raw nats jetstream": lambda: consume_raw_nats_jetstream(url, recorder),
+    }
+    if scenario in consumers:
+        result = await consumers[scenario]()
+    else:
+        result = await consume_ravyn(url, recorder, scenario, broadcast="broadcast" in scenario)
+    print(json.dumps(result), flush=True)
+
+
+# --- orchestration ------------------------------------------------------------------------
+
+
+def spawn(role: str, scenario: str, url: str, n: int, batch: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable, __file__, "--role", role, "--scenario", scenario, "--url", url,
+            "--n", str(n), "--batch", str(batch),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+
+
+def run_pair(scenario: str, url: str, n: int, batch: int) -> tuple[int, dict[str, object]]:
+    """Start the consumer, wait until it listens, run the publisher; both results."""
+    consumer = spawn("consume", scenario, url, n, batch)
+    assert consumer.stdout is not None
+    if consumer.stdout.readline().strip() != "ready":
+        raise RuntimeError(f"{scenario}: the consumer did not start")
+    publisher = spawn("publish", scenario, url, n, batch)
+    published, _ = publisher.communicate(timeout=TIMEOUT + 20)
+    received, _ = consumer.communicate(timeout=TIMEOUT + 20)
+    started = json.loads(published.strip().splitlines()[-1])["started"]
+    return started, json.loads(received.strip().splitlines()[-1])
+
+
+def measure(scenario: str, url: str, n: int) -> dict[str, float]:
+    """Throughput from a burst of n; latency from a paced run (a burst measures queueing)."""
+    started, burst = run_pair(scenario, url, n, BATCH)
+    elapsed = (burst["last"] - started) / 1e9
+    _, paced = run_pair(scenario, url, PACED, 1)
+    percentiles = statistics.quantiles(paced["latencies"], n=100)
+    return {
+        "received": burst["received"],
+        "rate": burst["received"] / elapsed if elapsed > 0 else 0.0,
+        "p50": percentiles[49] / 1000,
+        "p99": percentiles[98] / 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--role")
+    parser.add_argument("--scenario")
+    parser.add_argument("--url")
+    parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument("--only", help="run the scenarios whose name contains this")
+    args = parser.parse_args()
+    if args.role:
+        import logging
+
+        import structlog
+
+        structlog.configure(  # results go to stdout; warnings and errors to stderr
+            wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+            logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        )
+        asyncio.run(run_role(args.role, args.scenario, args.url, args.n, args.batch))
+        return
+
+    from tests.transports.servers import NATSServer, RedisServer
+
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for scenario in SCENARIOS:
+            if args.only and args.only not in scenario:
+                continue
+            # A fresh server per scenario: no backlog or consumer left from the previous one.
+            data = Path(tmp) / scenario.replace(" ", "_").replace("/", "_")
+            data.mkdir()
+            server = RedisServer(data) if "redis" in scenario else NATSServer(data)
+            if "redis" in scenario:  # measure the transport, not fsync on every write
+                server.command = [*server.command[:-6], "--appendonly", "no", "--save", ""]
+            server.start()
+            try:
+                results[scenario] = measure(scenario, server.url, args.n)
+            finally:
+                server.stop()
+            r = results[scenario]
+            print(
+                f"{scenario:<24} {r['rate']:>10,.0f} ev/s   p50 {r['p50']:>8,.0f} us   "
+                f"p99 {r['p99']:>8,.0f} us   ({r['received']}/{args.n})",
+                flush=True,
+            )
+
+    print(
+        f"\nSummary: {args.n} messages of {PAYLOAD_SIZE} bytes as fast as possible (events/s), "
+        f"then {PACED} at one per ms (latency), publisher and consumer processes"
+    )
+    header = ("scenario", "events/s", "p50 us", "p99 us", "vs raw", "target")
+    widths = (-24, 10, 8, 8, 7, 7)
+    cells = zip(header, widths, strict=True)
+    print(" ".join(f"{text:>{w}}" if w > 0 else f"{text:<{-w}}" for text, w in cells))
+    for scenario, r in results.items():
+        baseline, target = SCENARIOS[scenario]
+        ratio = ""
+        if baseline in results and results[baseline]["rate"]:
+            value = r["rate"] / results[baseline]["rate"]
+            ratio = f"{value:.2f}x"
+            ratio += "" if target is None else (" ok" if value >= target else " LOW")
+        print(
+            f"{scenario:<24} {r['rate']:>10,.0f} {r['p50']:>8,.0f} {r['p99']:>8,.0f} "
+            f"{ratio:>7} {'' if target is None else f'{target}x':>7}"
+        )
+
+
+if __name__ == "__main__":
+    main()

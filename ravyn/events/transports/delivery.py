@@ -1,0 +1,144 @@
+"""What a consumer does with one message, whatever the transport.
+
+Both transports share the same rules, so they live here once: decode and verify (a refused
+message is logged and, on a durable scope, dead-lettered and acknowledged so that it never
+loops); run the listener through the bus; then tell the transport to acknowledge, or to
+dead-letter when the listener failed its last attempt. Broadcast deliveries are
+at-most-once per process: a window of recently seen event ids drops the copy that a publish
+retried after a lost connection may produce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import structlog
+
+from ravyn.events.codec import Codec, DecodeError
+from ravyn.events.registry import matches
+
+if TYPE_CHECKING:
+    from ravyn.events.bus import EventBus
+    from ravyn.events.envelope import Event
+    from ravyn.events.listener import Listener
+
+logger = structlog.get_logger("ravyn.events.transports")
+
+
+class Verdict(enum.Enum):
+    ACK = "ack"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    verdict: Verdict
+    error: str = ""
+
+
+ACK = Outcome(Verdict.ACK)
+
+
+class SeenIds:
+    """The last `size` event ids, oldest forgotten first."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, event_id: str) -> bool:
+        """Remember the id; False when it was already there."""
+        if event_id in self._ids:
+            return False
+        self._ids[event_id] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+
+class Deliveries:
+    """Runs what a consumer received and says what becomes of the message.
+
+    Retrying is the listener's own `retry=` policy, applied by `bus.deliver` in the consumer
+    that took the message, so a listener behaves the same with or without a transport. The
+    broker redelivers only what a consumer took and never settled (it died, or lost its
+    connection); after `max_deliveries` such deliveries the message is dead-lettered without
+    running again, so an event that crashes its consumers cannot loop forever.
+    """
+
+    def __init__(self, bus: EventBus, codec: Codec, *, transport: str, max_deliveries: int) -> None:
+        self.bus = bus
+        self.codec = codec
+        self.transport = transport
+        self.max_deliveries = max_deliveries
+        self._seen = SeenIds()
+
+    async def durable(self, listener: Listener, data: bytes, delivery: int) -> Outcome:
+        """Run `listener` for this message; `delivery` counts from 1."""
+        try:
+            event = self.codec.decode(data)
+        except DecodeError as exc:
+            self._refused(exc, listener=listener.name)
+            return Outcome(Verdict.DEAD, error=f"refused: {exc}")
+        if event.name not in listener.events and not any(
+            matches(pattern, event.name) for pattern in listener.events
+        ):
+            return ACK  # a broker wildcard wider than the listener's pattern
+        if delivery > self.max_deliveries:
+            error = (
+                f"delivered {delivery - 1} times without an outcome (its consumers died or "
+                "lost their connection while running it)"
+            )
+            self._dead(event, listener, delivery, error)
+            return Outcome(Verdict.DEAD, error=error)
+        try:
+            await self.bus.deliver(event, listener)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            self._dead(event, listener, delivery, error)
+            return Outcome(Verdict.DEAD, error=error)
+        return ACK
+
+    async def run_batch(
+        self, listener: Listener, messages: list[tuple[bytes, int]]
+    ) -> list[Outcome]:
+        """Outcomes of a fetched batch of (data, delivery), run concurrently; one after the
+        other (in order, and cheaper for quick listeners) with `max_concurrency=1`."""
+        if listener.max_concurrency == 1 or len(messages) == 1:
+            return [await self.durable(listener, data, delivery) for data, delivery in messages]
+        return await asyncio.gather(
+            *(self.durable(listener, data, delivery) for data, delivery in messages)
+        )
+
+    def _dead(self, event: Event, listener: Listener, delivery: int, error: str) -> None:
+        logger.error(
+            "event_dead_lettered",
+            transport=self.transport,
+            event=event.name,
+            event_id=event.id,
+            listener=listener.name,
+            delivery=delivery,
+            error=error,
+        )
+
+    async def broadcast(self, data: bytes) -> None:
+        try:
+            event = self.codec.decode(data)
+        except DecodeError as exc:
+            self._refused(exc, listener=None)
+            return
+        if self._seen.add(event.id):
+            await self.bus.deliver_local(event, broadcast_only=True)
+
+    def _refused(self, exc: DecodeError, listener: str | None) -> None:
+        logger.warning(
+            "event_refused",
+            transport=self.transport,
+            listener=listener,
+            reason=str(exc),
+            kind=type(exc).__name__,
+        )

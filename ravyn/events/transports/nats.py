@@ -1,0 +1,381 @@
+"""NATS transport: JetStream for once-per-cluster listeners, core subjects for broadcast.
+
+Every event is published on the subject `{prefix}.events.{event name}`. With JetStream (the
+default) the stream `{PREFIX}_EVENTS` keeps those subjects (bounded by `max_age` and
+`max_msgs`), each durable listener is a durable pull consumer named after it, filtered on the
+subjects it listens to, and every process holding the listener fetches from it, so each
+message runs once in the cluster. A message is acknowledged after the listener returned;
+a listener that fails its last attempt (its `retry=` policy, run by `bus.deliver`) has the
+message published to the dead-letter subject `{prefix}.dead` (kept in the stream
+`{PREFIX}_DEAD`) with the error, then acknowledged. The server redelivers after `ack_wait`
+what a dead consumer left unacknowledged, dead-lettered after `max_deliveries`.
+Broadcast listeners subscribe to the same subjects with plain core subscriptions: core
+subscribers receive every message published on a subject, JetStream or not.
+With `jetstream=False`, durable listeners become core queue groups: once per cluster, but
+at-most-once and not kept while no process listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from ravyn.events.codec import DEFAULT_MAX_EVENT_SIZE, Codec, Format
+from ravyn.events.signing import Signer
+from ravyn.events.transports.base import TransportUnavailable
+from ravyn.events.transports.delivery import Deliveries, Outcome, Verdict
+from ravyn.events.transports.outbox import Outbox, Outgoing
+from ravyn.events.transports.subscriptions import Subscriptions, as_subject
+from ravyn.events.transports.tasks import BackgroundTasks
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
+    from nats.aio.msg import Msg
+    from nats.js import JetStreamContext
+
+    from ravyn.events.bus import EventBus
+    from ravyn.events.envelope import Event
+    from ravyn.events.listener import Listener
+
+logger = structlog.get_logger("ravyn.events.transports.nats")
+
+INVALID_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]")
+INVALID_SUBJECT_TOKEN = re.compile(r"(^|\.)(\*|>)?($|\.)|[\s*>]")
+MESSAGE_ID_HEADER = "Nats-Msg-Id"
+
+
+def _import_nats() -> Any:
+    try:
+        import nats
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "the NATS event transport needs nats-py: pip install 'ravyn[nats]'"
+        ) from None
+    return nats
+
+
+def durable_name(listener_name: str) -> str:
+    """A JetStream consumer name for a listener: readable, valid, and unique per listener."""
+    digest = hashlib.sha256(listener_name.encode()).hexdigest()[:10]
+    return f"{INVALID_NAME_CHARACTERS.sub('_', listener_name)[:200]}_{digest}"
+
+
+class NATSTransport:
+    def __init__(
+        self,
+        servers: list[str] | None = None,
+        *,
+        jetstream: bool = True,
+        subject_prefix: str = "ravyn",
+        max_age: float = 7 * 24 * 3600.0,
+        max_msgs: int = 1_000_000,
+        format: Format = "json",
+        secret: str | bytes | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        batch_size: int = 100,
+        fetch_timeout: float = 1.0,
+        ack_wait: float = 30.0,
+        max_deliveries: int = 5,
+        max_buffer: int = 10_000,
+        buffer_timeout: float = 5.0,
+        publish_timeout: float = 5.0,
+    ) -> None:
+        self.servers = servers or ["nats://127.0.0.1:4222"]
+        self.jetstream = jetstream
+        self.prefix = subject_prefix
+        self.stream = f"{INVALID_NAME_CHARACTERS.sub('_', subject_prefix).upper()}_EVENTS"
+        self.dead_letter_stream = f"{INVALID_NAME_CHARACTERS.sub('_', subject_prefix).upper()}_DEAD"
+        self.dead_letter_subject = f"{subject_prefix}.dead"
+        self.once_bucket = f"{INVALID_NAME_CHARACTERS.sub('_', subject_prefix)}_once"
+        self.max_age = max_age
+        self.max_msgs = max_msgs
+        self.codec = Codec(format, max_size=max_event_size, signer=Signer.from_environment(secret))
+        self.batch_size = batch_size
+        self.fetch_timeout = fetch_timeout
+        self.ack_wait = ack_wait
+        self.max_deliveries = max_deliveries
+        self.publish_timeout = publish_timeout
+        self._outbox = Outbox(
+            self._send, transport="nats", max_buffer=max_buffer, buffer_timeout=buffer_timeout
+        )
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._deliveries: Deliveries | None = None
+        self._tasks = BackgroundTasks("nats")
+        self._subscriptions: list[Any] = []
+
+    def subject(self, event_name: str) -> str:
+        return f"{self.prefix}.events.{event_name}"
+
+    async def start(self, bus: EventBus) -> None:
+        """Connect, declare streams and consumers, subscribe, then consume in the background.
+
+        Raises TransportUnavailable when no server can be reached.
+        """
+        nats = _import_nats()
+        self._tasks = BackgroundTasks("nats")
+        self._deliveries = Deliveries(
+            bus, self.codec, transport="nats", max_deliveries=self.max_deliveries
+        )
+        subscriptions = Subscriptions.of(bus.registry)
+        try:
+            self._nc = await nats.connect(
+                servers=self.servers,
+                connect_timeout=2,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                disconnected_cb=self._on_disconnected,
+                reconnected_cb=self._on_reconnected,
+                error_cb=self._on_error,
+            )
+        except Exception as exc:
+            raise TransportUnavailable(
+                f"cannot reach NATS at {self.servers} ({exc}): start nats-server -js or fix the URL"
+            ) from exc
+        if self.jetstream:
+            self._js = self._nc.jetstream()
+            await self._declare_streams()
+        for listener, names in subscriptions.durable:
+            subjects = [self.subject(as_subject(name)) for name in names]
+            if self.jetstream:
+                subscription = await self._durable_consumer(listener, subjects)
+                self._tasks.spawn(self._consume(listener, subscription), waiting=True)
+            else:
+                for subject in subjects:
+                    await self._subscribe(
+                        subject, self._queue_handler(listener), queue=durable_name(listener.name)
+                    )
+        for name in sorted(subscriptions.broadcast):
+            await self._subscribe(self.subject(as_subject(name)), self._on_broadcast)
+        await self._nc.flush()
+        self._outbox.start()
+        logger.info(
+            "transport_started",
+            servers=self.servers,
+            jetstream=self.jetstream,
+            durable_listeners=[listener.name for listener, _ in subscriptions.durable],
+            broadcast=sorted(subscriptions.broadcast),
+        )
+
+    async def publish(self, event: Event) -> None:
+        if INVALID_SUBJECT_TOKEN.search(event.name):
+            raise ValueError(
+                f"event name {event.name!r} cannot be a NATS subject: use letters, digits, "
+                "'_', '-' and '.' between non-empty parts"
+            )
+        await self._outbox.put(event, self.codec.encode(event))
+
+    async def acquire_once(self, key: str, ttl: float) -> bool:
+        if self._js is None:
+            raise RuntimeError(
+                "acquire_once on NATS needs JetStream: NATSTransport(jetstream=True)"
+            )
+        nats = _import_nats()
+        try:
+            bucket = await self._once_bucket()
+            await bucket.create(
+                hashlib.sha256(key.encode()).hexdigest(), b"1", msg_ttl=max(1.0, ttl)
+            )
+        except nats.js.errors.KeyWrongLastSequenceError:
+            return False
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise TransportUnavailable(
+                f"NATS unreachable for acquire_once({key!r}): {exc}"
+            ) from exc
+        return True
+
+    async def stop(self, grace_period: float) -> None:
+        """Stop fetching; give in-flight listeners and queued publishes the grace period.
+
+        What is still running then is cancelled; its message is not acknowledged, so the
+        server redelivers it to another consumer after `ack_wait`.
+        """
+        deadline = time.monotonic() + grace_period
+        for subscription in self._subscriptions:
+            await subscription.unsubscribe()
+        self._subscriptions.clear()
+        await self._tasks.stop(deadline)
+        await self._outbox.stop(max(0.0, deadline - time.monotonic()))
+        if self._nc is not None:
+            await self._nc.close()  # flushes the acks already written
+            self._nc = None
+            self._js = None
+        logger.info("transport_stopped")
+
+    # --- publishing ------------------------------------------------------------------------
+
+    async def _send(self, batch: list[Outgoing]) -> None:
+        nc = self._require_connection()
+        if self._js is None:
+            for event, data in batch:
+                await nc.publish(self.subject(event.name), data)
+            return
+        # Publish the whole batch, then await the acks together. The message id lets the
+        # server drop the copy a retried batch may send again.
+        acks = [
+            await self._js.publish_async(
+                self.subject(event.name), data, headers={MESSAGE_ID_HEADER: event.id}
+            )
+            for event, data in batch
+        ]
+        await asyncio.wait_for(asyncio.gather(*acks), self.publish_timeout)
+
+    # --- JetStream -------------------------------------------------------------------------
+
+    async def _declare_streams(self) -> None:
+        from nats.js.api import StorageType, StreamConfig
+
+        js = self._require_jetstream()
+        events = StreamConfig(
+            name=self.stream,
+            subjects=[f"{self.prefix}.events.>"],
+            storage=StorageType.FILE,
+            max_age=self.max_age,
+            max_msgs=self.max_msgs,
+            duplicate_window=120.0,
+        )
+        dead = StreamConfig(
+            name=self.dead_letter_stream,
+            subjects=[self.dead_letter_subject],
+            storage=StorageType.FILE,
+            max_age=self.max_age,
+            max_msgs=self.max_msgs,
+        )
+        for config in (events, dead):
+            try:
+                await js.add_stream(config)
+            except Exception as exc:
+                if "already in use" not in str(exc):
+                    raise
+                await js.update_stream(config)
+
+    async def _durable_consumer(self, listener: Listener, subjects: list[str]) -> Any:
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        js = self._require_jetstream()
+        name = durable_name(listener.name)
+        config = ConsumerConfig(
+            durable_name=name,
+            name=name,
+            description=listener.name,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait,
+            deliver_policy=DeliverPolicy.NEW,
+            max_deliver=-1,  # the transport counts attempts and dead-letters itself
+            max_ack_pending=max(1000, self.batch_size * 4),
+            filter_subjects=subjects,
+        )
+        await js.add_consumer(self.stream, config)
+        return await js.pull_subscribe_bind(durable=name, stream=self.stream)
+
+    async def _consume(self, listener: Listener, subscription: Any) -> None:
+        nats = _import_nats()
+        failures = 0
+        while not self._tasks.stopping:
+            try:
+                self._tasks.waiting(True)
+                messages = await subscription.fetch(self.batch_size, timeout=self.fetch_timeout)
+                self._tasks.waiting(False)
+            except nats.errors.TimeoutError:
+                self._tasks.waiting(False)
+                continue
+            except nats.errors.Error as exc:
+                self._tasks.waiting(False)
+                failures += 1
+                await self._tasks.pause("consume", exc, failures, listener=listener.name)
+                continue
+            if failures:
+                logger.info("consume_resumed", listener=listener.name)
+                failures = 0
+            outcomes = await self._require_deliveries().run_batch(
+                listener, [(message.data, message.metadata.num_delivered) for message in messages]
+            )
+            for message, outcome in zip(messages, outcomes, strict=True):
+                await self._settle(listener, message, outcome)
+
+    async def _settle(self, listener: Listener, message: Msg, outcome: Outcome) -> None:
+        try:
+            if outcome.verdict is Verdict.DEAD:
+                await self._dead_letter(listener, message, outcome)
+            await message.ack()
+        except Exception as exc:
+            # Not acknowledged: the server redelivers after ack_wait.
+            logger.warning("ack_failed", listener=listener.name, error=repr(exc))
+
+    async def _dead_letter(self, listener: Listener, message: Msg, outcome: Outcome) -> None:
+        headers = {
+            "Ravyn-Listener": listener.name,
+            "Ravyn-Subject": message.subject,
+            "Ravyn-Deliveries": str(message.metadata.num_delivered),
+            "Ravyn-Error": outcome.error.replace("\r", " ").replace("\n", " ")[:2000],
+            "Ravyn-Failed-At": datetime.now(UTC).isoformat(),
+        }
+        await self._require_jetstream().publish(
+            self.dead_letter_subject, message.data, headers=headers
+        )
+
+    async def _once_bucket(self) -> Any:
+        import nats.js.errors
+
+        js = self._require_jetstream()
+        try:
+            return await js.key_value(self.once_bucket)
+        except nats.js.errors.BucketNotFoundError:
+            return await js.create_key_value(bucket=self.once_bucket, history=1)
+
+    # --- core subscriptions ----------------------------------------------------------------
+
+    async def _subscribe(self, subject: str, handler: Any, queue: str = "") -> None:
+        nc = self._require_connection()
+        self._subscriptions.append(await nc.subscribe(subject, queue=queue, cb=handler))
+
+    async def _on_broadcast(self, message: Msg) -> None:
+        await self._require_deliveries().broadcast(message.data)
+
+    def _queue_handler(self, listener: Listener) -> Any:
+        async def run_once_in_the_group(message: Msg) -> None:
+            outcome = await self._require_deliveries().durable(listener, message.data, delivery=1)
+            if outcome.verdict is not Verdict.ACK:
+                logger.error(
+                    "event_dropped",
+                    listener=listener.name,
+                    error=outcome.error,
+                    reason="jetstream=False: no redelivery, no dead letters",
+                )
+
+        return run_once_in_the_group
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    async def _on_disconnected(self) -> None:
+        if not self._tasks.stopping:
+            logger.warning("nats_disconnected", servers=self.servers)
+
+    async def _on_reconnected(self) -> None:
+        logger.info("nats_reconnected", servers=self.servers)
+
+    async def _on_error(self, exc: Exception) -> None:
+        logger.warning("nats_error", error=repr(exc))
+
+    def _require_connection(self) -> Client:
+        if self._nc is None:
+            raise RuntimeError("NATSTransport is not started: start it with the bus")
+        return self._nc
+
+    def _require_jetstream(self) -> JetStreamContext:
+        if self._js is None:
+            raise RuntimeError(
+                "NATSTransport has no JetStream: it is not started or jetstream=False"
+            )
+        return self._js
+
+    def _require_deliveries(self) -> Deliveries:
+        if self._deliveries is None:
+            raise RuntimeError("NATSTransport is not started: start it with the bus")
+        return self._deliveries

@@ -1,0 +1,75 @@
+"""Several worker processes on one broker: who runs what, and what survives a SIGKILL."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from ravyn.events import EventBus, Registry
+
+from .brokers import Broker, Outcomes, Worker, wait_until
+
+pytestmark = pytest.mark.timeout(60)
+
+FULFIL = "tests.transports.listeners_app:fulfil_order"
+CRASHY = "tests.transports.listeners_app:hang_the_first_time"
+
+
+async def test_durable_once_per_cluster_broadcast_once_per_process(
+    broker: Broker, outcomes: Outcomes, start_worker: Callable[[], Worker]
+) -> None:
+    workers = [start_worker(), start_worker()]
+    for worker in workers:
+        await worker.ready()
+
+    async with EventBus(Registry(), transport=broker.transport()) as bus:
+        emitted = [await bus.emit("order.placed", {"order": n}) for n in range(20)]
+    ids = {event.id for event in emitted}
+
+    await wait_until(lambda: len(outcomes.lines("durable")) >= 20, what="20 durable runs")
+    await wait_until(lambda: len(outcomes.lines("broadcast")) >= 40, what="40 broadcast runs")
+    await wait_until(lambda: broker.settled(FULFIL, "order.placed"), what="all acknowledged")
+
+    durable = Counter(event_id for _, event_id in outcomes.lines("durable"))
+    assert set(durable) == ids and set(durable.values()) == {1}  # each once in the cluster
+    broadcast = Counter(outcomes.lines("broadcast"))
+    assert {pid for pid, _ in broadcast} == {worker.pid for worker in workers}
+    assert set(broadcast.values()) == {1}  # each once in each process
+    assert {event_id for _, event_id in broadcast} == ids
+
+
+async def test_the_event_of_a_killed_consumer_is_redelivered_to_the_survivor(
+    broker: Broker, outcomes: Outcomes, start_worker: Callable[[], Worker]
+) -> None:
+    workers = [start_worker(), start_worker()]
+    for worker in workers:
+        await worker.ready()
+
+    async with EventBus(Registry(), transport=broker.transport()) as bus:
+        event = await bus.emit("job.crashy", {"n": 1})
+    await wait_until(lambda: outcomes.lines("hanging"), what="a worker to take the event")
+    [(hung_pid, hung_id)] = outcomes.lines("hanging")
+    assert hung_id == event.id
+    victim = next(worker for worker in workers if worker.pid == hung_pid)
+    survivor = next(worker for worker in workers if worker.pid != hung_pid)
+    victim.kill()
+
+    # The survivor takes it over once the visibility timeout / ack wait (1 s) has passed.
+    await wait_until(lambda: outcomes.lines("completed"), timeout=20, what="the redelivery")
+    assert outcomes.lines("completed") == [(survivor.pid, event.id)]
+    await wait_until(lambda: broker.settled(CRASHY, "job.crashy"), what="the ack")
+
+
+async def test_sigterm_drains_and_exits_cleanly(
+    broker: Broker, outcomes: Outcomes, start_worker: Callable[[], Worker]
+) -> None:
+    worker = start_worker()
+    await worker.ready()
+    async with EventBus(Registry(), transport=broker.transport()) as bus:
+        await bus.emit("order.placed", {"order": 1})
+    await wait_until(lambda: outcomes.lines("durable"), what="the event to run")
+    assert worker.terminate() == 0
+    log = worker.log.read_text()
+    assert "worker_stopping" in log and "worker_stopped" in log
