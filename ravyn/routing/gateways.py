@@ -65,7 +65,6 @@ class Gateway(Path):
             middleware=middleware,
             include_in_schema=include_in_schema and handler.include_in_schema,
         )
-        self.finalize({}, "")
 
     def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
         self.endpoint.compile(
@@ -94,7 +93,6 @@ class WebSocketGateway(WebSocketPath):
         full_path = join_paths(path or "/", handler.path)
         self.endpoint = WebSocketEndpoint(handler, full_path)
         super().__init__(full_path, self.endpoint, name=name or handler.name, middleware=middleware)
-        self.finalize({}, "")
 
     def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
         self.endpoint.compile(
@@ -126,7 +124,6 @@ class Include(LilyaInclude):
             middleware=middleware,
             namespace=namespace,
         )
-        self.finalize({}, "")
 
     def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
         finalize_routes(

@@ -88,9 +88,7 @@ class HandlerEndpoint:
     def __init__(self, route: RouteHandler, path: str) -> None:
         self.route = route
         self.path = path
-        self.plan: BindingPlan = BindingPlan(
-            route.handler, path, frozenset(route.methods), route.dependencies
-        )
+        self.plan: BindingPlan | None = None  # compiled when the app knows the whole tree
 
     def compile(self, path: str, inherited: Mapping[str, Inject]) -> None:
         """Recompile for the final mount: full path, and app/include dependencies."""
@@ -102,6 +100,9 @@ class HandlerEndpoint:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         plan = self.plan
+        if plan is None:  # mounted outside a Ravyn app: only the route's own dependencies
+            self.compile(self.path, {})
+            plan = self.plan
         route = self.route
         request = Request(scope, receive, send) if plan.needs_request else None
         kwargs, request_scope, tasks = await plan.bind(scope, receive, request)
@@ -170,6 +171,8 @@ class WebSocketEndpoint:
         self.plan = BindingPlan(self.route.handler, path, frozenset(), dependencies, websocket=True)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self.plan is None:  # mounted outside a Ravyn app
+            self.compile(self.path, {})
         websocket = WebSocket(scope, receive, send)
         kwargs, request_scope, _ = await self.plan.bind(scope, receive, websocket)
         try:

@@ -1,0 +1,56 @@
+"""Shared by the web tests: load a docs_src file fresh, serve an app on a real uvicorn."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import count
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import uvicorn
+
+from ravyn.events import Registry, use_registry
+
+ROOT = Path(__file__).resolve().parents[2]
+_loads = count()
+
+
+def load_docs_module(relative_path: str) -> ModuleType:
+    """Execute a docs_src file as a new module, its observables in a registry of its own."""
+    path = ROOT / relative_path
+    name = f"docs_module_{path.stem}_{next(_loads)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    with use_registry(Registry()):
+        spec.loader.exec_module(module)
+    return module
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` on uvicorn in a thread; yields ``127.0.0.1:port``.
+
+    The socket listens before the thread starts, so a client may connect at once: its
+    connection waits in the backlog until the server (after the lifespan startup) accepts.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
