@@ -1,6 +1,6 @@
 import msgspec
 
-from ravyn import Cookie, Header, Ravyn, get, post
+from ravyn import Cookie, Header, Query, Ravyn, get, post
 
 
 class Item(msgspec.Struct):
@@ -10,7 +10,9 @@ class Item(msgspec.Struct):
 
 
 @get("/items/{item_id}")
-async def read_item(item_id: int, q: str | None = None, tags: list[str] = []) -> dict:
+async def read_item(
+    item_id: int, q: str | None = None, tags: list[str] = Query(default=[])
+) -> dict:
     return {"item_id": item_id, "q": q, "tags": tags}  # /items/3?tags=a&tags=b
 
 

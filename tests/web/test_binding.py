@@ -31,7 +31,7 @@ class Pet(TypedDict):
 
 @get("/items/{item_id}")
 async def read_item(
-    item_id: int, q: str | None = None, tags: list[str] = [], limit: int = 10
+    item_id: int, q: str | None = None, tags: list[str] = Query(default=[]), limit: int = 10
 ) -> dict:
     return {"item_id": item_id, "q": q, "tags": tags, "limit": limit}
 
