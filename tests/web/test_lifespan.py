@@ -1,0 +1,102 @@
+from contextlib import asynccontextmanager
+
+import pytest
+
+from ravyn.app import Ravyn
+from ravyn.events import Registry, observable, trigger_event, use_registry
+from ravyn.exceptions import ImproperlyConfigured
+from ravyn.extensions import Extension
+from ravyn.routing import get
+from ravyn.testclient import TestClient
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def test_bus_runs_around_the_user_lifespan():
+    steps: list[str] = []
+    with use_registry(Registry()):
+
+        @observable(listen=["shutting_down"])
+        async def on_shutdown_event() -> None:
+            steps.append("listener ran during shutdown")
+
+        @asynccontextmanager
+        async def lifespan(app: Ravyn):
+            steps.append(f"startup, bus running={app.events.running}")
+            app.state.ready = True
+            yield
+            await trigger_event("shutting_down", wait=True)
+            steps.append(f"shutdown, bus running={app.events.running}")
+
+        app = Ravyn(lifespan=lifespan)
+
+    with TestClient(app):
+        assert app.state.ready is True
+    assert steps == [
+        "startup, bus running=True",
+        "listener ran during shutdown",
+        "shutdown, bus running=True",
+    ]
+    assert not app.events.running
+
+
+def test_on_startup_and_on_shutdown_sync_and_async():
+    steps: list[str] = []
+
+    async def open_pool() -> None:
+        steps.append("open")
+
+    app = Ravyn(on_startup=[open_pool], on_shutdown=[lambda: steps.append("close")])
+    with TestClient(app):
+        assert steps == ["open"]
+    assert steps == ["open", "close"]
+
+
+def test_lifespan_and_on_startup_together_are_refused():
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+
+    with pytest.raises(ImproperlyConfigured, match="either lifespan"):
+        Ravyn(lifespan=lifespan, on_startup=[lambda: None])
+
+
+def test_failing_startup_reaches_the_test():
+    def broken() -> None:
+        raise RuntimeError("database unreachable")
+
+    with (
+        pytest.raises(RuntimeError, match="database unreachable"),
+        TestClient(Ravyn(on_startup=[broken])),
+    ):
+        pass
+
+
+def test_extensions_run_at_construction_with_options():
+    class Greeter(Extension):
+        def extend(self, app: Ravyn, **kwargs) -> None:
+            app.state.greeting = kwargs.get("greeting", "hello")
+
+            @get("/greet")
+            async def greet() -> str:
+                return app.state.greeting
+
+            app.add_route(greet)
+
+    app = Ravyn(extensions={"greeter": Greeter})
+    assert app.state.greeting == "hello"
+    assert isinstance(app.extensions["greeter"], Greeter)
+    app.add_extension("loud", Greeter(), greeting="HELLO")
+    assert TestClient(app).get("/greet").json() == "HELLO"
+
+
+def test_observers_modules_are_imported_before_the_bus(tmp_path, monkeypatch):
+    (tmp_path / "shop_listeners.py").write_text(
+        "from ravyn.events import observable\n"
+        "@observable(listen=['order_placed'])\n"
+        "async def ship() -> None: ...\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with use_registry(Registry()):
+        app = Ravyn(observers=["shop_listeners"])
+    assert [listener.name for listener in app.events.registry.listeners] == ["shop_listeners:ship"]
