@@ -1,0 +1,140 @@
+"""How a listener's parameters bind from an Event, compiled once at decoration time.
+
+| parameter                   | receives                                         |
+|-----------------------------|--------------------------------------------------|
+| none                        | nothing                                          |
+| annotated ``Event``         | the envelope                                     |
+| named ``payload``           | the payload, converted to its annotation         |
+| any other name              | that field of the payload, converted             |
+
+All field parameters are converted together through one msgspec Struct made here, so a
+delivery costs one ``msgspec.convert`` and a bad payload gives one message naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from ravyn.events.envelope import Event
+from ravyn.events.errors import ListenerBindingError
+
+Invoker = Callable[[Event], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class BindingPlan:
+    """A compiled binding: ``invoke(event)`` calls the function with its bound arguments."""
+
+    invoke: Invoker
+    field_names: tuple[str, ...]
+    required_fields: frozenset[str]
+
+
+def compile_binding(fn: Callable[..., Any], label: str) -> BindingPlan:
+    """Compile ``fn``'s parameters into a plan; ``label`` names the listener in errors."""
+    hints = _type_hints(fn)
+    event_params: list[str] = []
+    payload_param: tuple[str, Any] | None = None
+    fields: list[tuple[str, Any, Any]] = []
+    for param in inspect.signature(fn).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ListenerBindingError(
+                f"Listener {label} takes *{param.name}: listener parameters bind by name. "
+                "Name the payload fields you need, or take `payload` or `event: Event`."
+            )
+        annotation = hints.get(param.name, Any)
+        if annotation is Event:
+            event_params.append(param.name)
+        elif param.name == "payload":
+            payload_param = (param.name, annotation)
+        elif param.default is inspect.Parameter.empty:
+            fields.append((param.name, annotation, msgspec.NODEFAULT))
+        else:
+            fields.append((param.name, annotation, param.default))
+    required = frozenset(name for name, _, default in fields if default is msgspec.NODEFAULT)
+    invoke = _make_invoker(fn, label, event_params, payload_param, fields)
+    return BindingPlan(invoke, tuple(name for name, _, _ in fields), required)
+
+
+def payload_fields(annotation: Any) -> frozenset[str] | None:
+    """The field names of a typed payload (Struct, dataclass, TypedDict), else None."""
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return frozenset(field.name for field in msgspec.structs.fields(annotation))
+    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
+        return frozenset(field.name for field in dataclasses.fields(annotation))
+    if typing.is_typeddict(annotation):
+        return frozenset(_type_hints(annotation))
+    return None
+
+
+def return_annotation(fn: Callable[..., Any]) -> Any:
+    """The resolved return annotation of ``fn`` (Any when absent or unresolvable)."""
+    return _type_hints(fn).get("return", Any)
+
+
+def _type_hints(obj: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(obj)
+    except Exception:  # unresolvable forward references: bind untyped rather than refuse
+        return dict(getattr(obj, "__annotations__", {}))
+
+
+def _make_invoker(
+    fn: Callable[..., Any],
+    label: str,
+    event_params: list[str],
+    payload_param: tuple[str, Any] | None,
+    fields: list[tuple[str, Any, Any]],
+) -> Invoker:
+    if not event_params and payload_param is None and not fields:
+        return lambda event: fn()
+    if event_params and payload_param is None and not fields:
+        names = tuple(event_params)
+        return lambda event: fn(**dict.fromkeys(names, event))
+    convert_payload = _payload_converter(payload_param[1]) if payload_param else None
+    fields_type = (
+        msgspec.defstruct(
+            f"{fn.__name__}_fields",
+            [
+                (name, annotation, default)
+                if default is not msgspec.NODEFAULT
+                else (name, annotation)
+                for name, annotation, default in fields
+            ],
+            kw_only=True,
+        )
+        if fields
+        else None
+    )
+    field_names = tuple(name for name, _, _ in fields)
+
+    def invoke(event: Event) -> Any:
+        kwargs: dict[str, Any] = dict.fromkeys(event_params, event)
+        try:
+            if convert_payload is not None:
+                kwargs["payload"] = convert_payload(event.payload)
+            if fields_type is not None:
+                values = msgspec.convert(event.payload, fields_type, from_attributes=True)
+                for name in field_names:
+                    kwargs[name] = getattr(values, name)
+        except msgspec.ValidationError as exc:
+            raise ListenerBindingError(
+                f"Listener {label} cannot bind the payload of event {event.name!r}: {exc}. "
+                "Make the sender's payload match the listener's parameters."
+            ) from exc
+        return fn(**kwargs)
+
+    return invoke
+
+
+def _payload_converter(annotation: Any) -> Callable[[Any], Any]:
+    if annotation is Any:
+        return lambda payload: payload
+    return lambda payload: msgspec.convert(payload, annotation, from_attributes=True)

@@ -1,0 +1,450 @@
+"""EventBus: emit events, fan them out to local listeners, drain at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from contextvars import copy_context
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+import anyio
+import structlog
+
+from ravyn.events.context import current_event_var, request_trace_var
+from ravyn.events.eager import SUSPENDED, EagerRunner
+from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT, Event
+from ravyn.events.errors import BusClosedError, ListenerBindingError
+from ravyn.events.listener import Listener
+from ravyn.events.metrics import Counters, Metrics
+from ravyn.events.registry import Registry, active_registry, default_registry
+
+if TYPE_CHECKING:
+    from ravyn.events.transports.base import Transport
+
+logger = structlog.get_logger("ravyn.events")
+
+_NEW, _RUNNING, _STOPPING, _STOPPED = "new", "running", "stopping", "stopped"
+
+
+class _Batch:
+    """The listener executions of one emit that went on in a task, for ``wait=True``."""
+
+    __slots__ = ("pending", "waiter")
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self.waiter: asyncio.Future[None] | None = None
+
+    async def wait(self) -> None:
+        if self.pending:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+
+
+class EventBus:
+    """Emits events and runs the listeners of this process, each isolated from the others.
+
+    Without a transport, ``emit`` fans out to local listeners. With one, ``emit`` only
+    publishes, and listeners run when the transport delivers the event back
+    (``deliver`` / ``deliver_local``), so a once-per-cluster listener never runs twice.
+
+    A started bus (``async with bus``) lets listener work that suspends run on in a task
+    while the emitter goes on; ``stop()`` drains it. An unstarted bus runs each fan-out to
+    completion inside ``emit``, so scripts and tests need no set-up.
+    """
+
+    def __init__(
+        self,
+        registry: Registry | None = None,
+        *,
+        transport: Transport | None = None,
+        max_in_flight: int = 10_000,
+        grace_period: float = 10.0,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be 1 or more.")
+        self.registry = registry if registry is not None else active_registry()
+        self.transport = transport
+        self.max_in_flight = max_in_flight
+        self.grace_period = grace_period
+        self.metrics = Metrics()
+        self._state = _NEW
+        self._runner: EagerRunner | None = None
+        self._in_flight = 0
+        self._idle_waiters: list[asyncio.Future[None]] = []
+        self._room_waiters: list[asyncio.Future[None]] = []
+        self._saturated = False
+        self._limiters: dict[str, anyio.Semaphore] = {}
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._state == _RUNNING
+
+    async def start(self) -> None:
+        """Accept events, letting listener work run on in tasks; start the transport."""
+        if self._state == _RUNNING:
+            return
+        self._state = _RUNNING
+        self._runner_for_loop()
+        if self.transport is not None:
+            await self.transport.start(self)
+        logger.info("bus_started", listeners=len(self.registry.listeners))
+
+    async def stop(self) -> None:
+        """Refuse new events, wait up to ``grace_period`` for in-flight listeners, then
+        cancel the rest (each cancellation is logged and counted as dropped)."""
+        if self._state != _RUNNING:
+            return
+        self._state = _STOPPING
+        try:
+            if self.transport is not None:
+                await self.transport.stop(self.grace_period)
+            with anyio.move_on_after(self.grace_period):
+                await self.idle()
+            cancelled = self._in_flight
+            if self._runner is not None:
+                self._runner.cancel()
+                with anyio.CancelScope(shield=True):
+                    await self._runner.wait_closed()
+                self._runner = None
+        finally:
+            self._state = _STOPPED
+        logger.info("bus_stopped", cancelled=cancelled, grace_period=self.grace_period)
+
+    async def __aenter__(self) -> EventBus:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def idle(self) -> None:
+        """Wait until no listener execution is in flight."""
+        while self._in_flight:
+            waiter = asyncio.get_running_loop().create_future()
+            self._idle_waiters.append(waiter)
+            await waiter
+
+    # -- emitting --------------------------------------------------------------------
+
+    async def emit(
+        self,
+        name: str,
+        payload: Any = None,
+        *,
+        wait: bool = False,
+        source: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> Event:
+        """Emit one event; with ``wait=True`` return once its local listeners finished."""
+        self._check_open()
+        event = self._make_event(name, payload, source, headers)
+        if self.transport is not None:
+            await self.transport.publish(event)
+            self.metrics.for_event(name).emitted += 1
+            return event
+        batch = _Batch()
+        await self._fan_out(event, batch, False)
+        if wait or self._state != _RUNNING:
+            await batch.wait()
+        return event
+
+    async def emit_many(
+        self,
+        names: Iterable[str],
+        payload: Any = None,
+        *,
+        wait: bool = False,
+        source: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> list[Event]:
+        """Emit one event per name with the same payload; their listeners run together."""
+        self._check_open()
+        events = [self._make_event(name, payload, source, headers) for name in names]
+        if self.transport is not None:
+            for event in events:
+                await self.transport.publish(event)
+                self.metrics.for_event(event.name).emitted += 1
+            return events
+        batch = _Batch()
+        for event in events:
+            await self._fan_out(event, batch, False)
+        if wait or self._state != _RUNNING:
+            await batch.wait()
+        return events
+
+    async def deliver_local(self, event: Event, broadcast_only: bool = False) -> None:
+        """Run the local listeners of an event a transport received, each isolated.
+
+        With ``broadcast_only``, only ``broadcast=True`` listeners run (the transport
+        delivers the others through their durable consumer groups, via ``deliver``).
+        """
+        if self._state == _STOPPED:
+            raise BusClosedError(
+                f"The event bus is stopped; event {event.name!r} ({event.id}) was not "
+                "delivered. Stop the transport before the bus."
+            )
+        batch = _Batch()
+        await self._fan_out(event, batch, broadcast_only, count_emitted=False)
+        if self._state != _RUNNING:
+            await batch.wait()
+
+    async def deliver(self, event: Event, listener: Listener) -> None:
+        """Run ONE listener with its policy (timeout, retry, concurrency) in this task.
+
+        Raises the final failure after logging and counting it: a durable transport acks
+        on return and retries or dead-letters on raise.
+        """
+        token = current_event_var.set(event)
+        listener_counters = self.metrics.for_listener(listener.name)
+        event_counters = self.metrics.for_event(event.name)
+        listener_counters.in_flight += 1
+        event_counters.in_flight += 1
+        try:
+            await self._run_with_policy(event, listener)
+        except Exception as exc:
+            self._record_failure(event, listener, exc)
+            raise
+        else:
+            listener_counters.delivered += 1
+            event_counters.delivered += 1
+        finally:
+            listener_counters.in_flight -= 1
+            event_counters.in_flight -= 1
+            current_event_var.reset(token)
+
+    def catalogue(self) -> dict[str, Any]:
+        """What is wired on this bus: see ``Registry.catalogue``."""
+        return self.registry.catalogue()
+
+    # -- internals -------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._state in (_STOPPING, _STOPPED):
+            raise BusClosedError(
+                f"The event bus is {self._state}: it accepts no new event. Emit while the "
+                "app runs (before its shutdown), or start the bus again."
+            )
+
+    def _make_event(
+        self, name: str, payload: Any, source: str, headers: dict[str, str] | None
+    ) -> Event:
+        event_id = uuid4().hex
+        parent = current_event_var.get()
+        if parent is not None:
+            parent_headers = parent.headers
+            trace_headers = {
+                CORRELATION_ID: parent_headers.get(CORRELATION_ID, parent.id),
+                CAUSATION_ID: parent.id,
+            }
+            traceparent = parent_headers.get(TRACEPARENT)
+        else:
+            request_trace = request_trace_var.get()
+            if request_trace is None:
+                trace_headers = {CORRELATION_ID: event_id}
+                traceparent = None
+            else:
+                trace_headers = {CORRELATION_ID: request_trace[0]}
+                traceparent = request_trace[1]
+        if traceparent:
+            trace_headers[TRACEPARENT] = traceparent
+        if headers:
+            trace_headers.update(headers)
+        return Event(
+            name=name,
+            payload=payload,
+            id=event_id,
+            emitted_at=datetime.now(UTC),
+            source=source,
+            headers=trace_headers,
+        )
+
+    def _runner_for_loop(self) -> EagerRunner:
+        runner = self._runner
+        if runner is None or runner.loop is not asyncio.get_running_loop():
+            runner = self._runner = EagerRunner(self._on_done)
+        return runner
+
+    async def _fan_out(
+        self, event: Event, batch: _Batch, broadcast_only: bool, count_emitted: bool = True
+    ) -> None:
+        event_counters = self.metrics.for_event(event.name)
+        if count_emitted:
+            event_counters.emitted += 1
+        listeners = self.registry.listeners_for(event.name)
+        if not listeners:
+            return
+        runner = self._runner_for_loop()
+        event_context = copy_context()
+        event_context.run(current_event_var.set, event)
+        for listener in listeners:
+            if broadcast_only and not listener.broadcast:
+                continue
+            if self._in_flight >= self.max_in_flight:
+                await self._wait_for_room(event, event_counters)
+            token = (event, listener, batch)
+            try:
+                coro = (
+                    self._run_with_policy(event, listener)
+                    if listener.has_policy
+                    else listener.call(event)
+                )
+            except Exception as exc:  # a binding failure, raised before any await
+                self._record_failure(event, listener, exc)
+                continue
+            outcome = runner.start(coro, event_context.copy(), token)
+            if outcome is None:
+                event_counters.delivered += 1
+                self.metrics.for_listener(listener.name).delivered += 1
+            elif outcome is SUSPENDED:
+                self._in_flight += 1
+                batch.pending += 1
+                event_counters.in_flight += 1
+                self.metrics.for_listener(listener.name).in_flight += 1
+            else:
+                self._record_failure(event, listener, outcome)
+
+    def _on_done(self, token: tuple[Event, Listener, _Batch], exc: BaseException | None) -> None:
+        """A listener execution that went on in a task has ended."""
+        event, listener, batch = token
+        event_counters = self.metrics.for_event(event.name)
+        listener_counters = self.metrics.for_listener(listener.name)
+        event_counters.in_flight -= 1
+        listener_counters.in_flight -= 1
+        if exc is None:
+            event_counters.delivered += 1
+            listener_counters.delivered += 1
+        elif isinstance(exc, asyncio.CancelledError) and self._state == _STOPPING:
+            event_counters.dropped += 1
+            listener_counters.dropped += 1
+            logger.warning(
+                "listener_cancelled",
+                event_name=event.name,
+                event_id=event.id,
+                listener=listener.name,
+                reason="bus stopped before the listener finished (grace period over)",
+            )
+        else:
+            self._record_failure(event, listener, exc)
+        batch.pending -= 1
+        if not batch.pending and batch.waiter is not None and not batch.waiter.done():
+            batch.waiter.set_result(None)
+        self._in_flight -= 1
+        if self._room_waiters and self._in_flight < self.max_in_flight:
+            self._wake_one_room_waiter()
+        if not self._in_flight:
+            waiters, self._idle_waiters = self._idle_waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def _record_failure(self, event: Event, listener: Listener, exc: BaseException) -> None:
+        self.metrics.for_event(event.name).failed += 1
+        self.metrics.for_listener(listener.name).failed += 1
+        if isinstance(exc, ListenerBindingError):
+            reason = "binding"
+        elif isinstance(exc, TimeoutError):
+            reason = "timeout"
+        else:
+            reason = "exception"
+        logger.error(
+            "listener_failed",
+            event_name=event.name,
+            event_id=event.id,
+            listener=listener.name,
+            reason=reason,
+            error=repr(exc),
+            exc_info=exc,
+        )
+
+    async def _wait_for_room(self, event: Event, event_counters: Counters) -> None:
+        """Backpressure: at ``max_in_flight``, wait for a listener to finish."""
+        if not self._saturated:
+            self._saturated = True
+            logger.warning(
+                "bus_saturated",
+                max_in_flight=self.max_in_flight,
+                event_name=event.name,
+                action="emit waits for a listener to finish",
+            )
+        event_counters.waiting += 1
+        try:
+            while self._in_flight >= self.max_in_flight:
+                waiter = asyncio.get_running_loop().create_future()
+                self._room_waiters.append(waiter)
+                await waiter
+        finally:
+            event_counters.waiting -= 1
+        if self._saturated and not self._room_waiters:
+            self._saturated = False
+            logger.info("bus_unsaturated", in_flight=self._in_flight)
+
+    def _wake_one_room_waiter(self) -> None:
+        while self._room_waiters:
+            waiter = self._room_waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def _run_with_policy(self, event: Event, listener: Listener) -> None:
+        """One listener execution with its timeout, retry and concurrency limit."""
+        attempts = listener.retry.attempts if listener.retry is not None else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                if listener.max_concurrency is None:
+                    await self._attempt(event, listener)
+                else:
+                    async with self._limiter(listener):
+                        await self._attempt(event, listener)
+                return
+            except ListenerBindingError:
+                raise  # the same payload will never bind: retrying cannot help
+            except Exception as exc:
+                if attempt == attempts:
+                    raise
+                self.metrics.for_event(event.name).retried += 1
+                self.metrics.for_listener(listener.name).retried += 1
+                delay = listener.retry.delay(attempt)
+                logger.warning(
+                    "listener_retry",
+                    event_name=event.name,
+                    event_id=event.id,
+                    listener=listener.name,
+                    attempt=attempt,
+                    delay=delay,
+                    error=repr(exc),
+                )
+                await anyio.sleep(delay)
+
+    async def _attempt(self, event: Event, listener: Listener) -> None:
+        if listener.timeout is None:
+            await listener.call(event)
+            return
+        try:
+            with anyio.fail_after(listener.timeout):
+                await listener.call(event)
+        except TimeoutError:
+            self.metrics.for_event(event.name).timed_out += 1
+            self.metrics.for_listener(listener.name).timed_out += 1
+            raise
+
+    def _limiter(self, listener: Listener) -> anyio.Semaphore:
+        limiter = self._limiters.get(listener.name)
+        if limiter is None:
+            limiter = self._limiters[listener.name] = anyio.Semaphore(listener.max_concurrency)
+        return limiter
+
+
+_default_bus: EventBus | None = None
+
+
+def default_bus() -> EventBus:
+    """The process-wide bus (on the default registry) used outside an app."""
+    global _default_bus
+    if _default_bus is None:
+        _default_bus = EventBus(default_registry())
+    return _default_bus

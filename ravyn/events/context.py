@@ -1,0 +1,58 @@
+"""Context variables: which bus serves this task, and which event and request led here.
+
+They let ``trigger_event`` find the right bus without a parameter, and let an event emitted
+by a listener carry the causation and correlation ids of the event that triggered it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ravyn.events.bus import EventBus
+    from ravyn.events.envelope import Event
+
+_current_bus: ContextVar[EventBus | None] = ContextVar("ravyn_current_bus", default=None)
+current_event_var: ContextVar[Event | None] = ContextVar("ravyn_current_event", default=None)
+request_trace_var: ContextVar[tuple[str, str | None] | None] = ContextVar(
+    "ravyn_request_trace", default=None
+)
+
+
+def current_bus() -> EventBus:
+    """The bus of the app serving this task, else the process default bus."""
+    bus = _current_bus.get()
+    if bus is not None:
+        return bus
+    from ravyn.events.bus import default_bus  # bus.py imports this module
+
+    return default_bus()
+
+
+@contextmanager
+def bus_context(bus: EventBus) -> Iterator[EventBus]:
+    """Make ``bus`` the current bus inside the block (an app does this per request)."""
+    token = _current_bus.set(bus)
+    try:
+        yield bus
+    finally:
+        _current_bus.reset(token)
+
+
+def current_event() -> Event | None:
+    """The event whose listener is running in this task, if any."""
+    return current_event_var.get()
+
+
+@contextmanager
+def correlation_context(correlation_id: str, traceparent: str | None = None) -> Iterator[None]:
+    """Events emitted inside the block carry this correlation id (the request id) and
+    traceparent, so a chain of events can be traced back to its request."""
+    token = request_trace_var.set((correlation_id, traceparent))
+    try:
+        yield
+    finally:
+        request_trace_var.reset(token)

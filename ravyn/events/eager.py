@@ -1,0 +1,173 @@
+"""Start listener coroutines at once; give one a task only if it suspends.
+
+A task per listener costs a few microseconds, most of a trivial listener's cost. So the bus
+runs each listener coroutine's first step right away, in the emitter's turn of the event
+loop. Most trivial listeners finish there. One that suspends is handed, already started, to
+a *carrier*: an idle task kept in a small pool, which keeps driving it concurrently.
+
+Code that captures the current task before its first ``await`` (``asyncio.timeout``,
+``asyncio.TaskGroup``, anyio cancel scopes) must see the task that will run the rest of the
+coroutine, not the emitter's. So the first step runs with the carrier it may be handed to
+registered as the loop's current task (asyncio's own eager tasks do the same). When no idle
+carrier is ready, the listener simply runs in a new task and a carrier is added to the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio.tasks import _enter_task, _leave_task  # what asyncio's eager tasks use
+from collections.abc import Callable, Coroutine, Generator
+from contextvars import Context
+from typing import Any
+
+OnDone = Callable[[Any, BaseException | None], None]
+
+SUSPENDED: Any = object()
+"""``EagerRunner.start`` result: the coroutine continues in a task; ``on_done`` follows."""
+
+
+class _Carrier:
+    __slots__ = ("task", "wake", "job")
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.wake: asyncio.Future[None] | None = None
+        self.job: tuple[Coroutine[Any, Any, Any], Context, Any, Any] | None = None
+
+
+class _Resume:
+    """Awaitable that continues a started coroutine: forwards each value the carrier's task
+    sends or throws, running every step in the listener's own context."""
+
+    __slots__ = ("coro", "context", "first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], context: Context, first: Any) -> None:
+        self.coro = coro
+        self.context = context
+        self.first = first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, run, value = self.coro, self.context.run, self.first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    value = run(coro.throw, exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = run(coro.send, sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+class EagerRunner:
+    """Runs coroutines eagerly on one event loop; ``on_done(token, exc)`` reports those
+    that finish in a carrier (or a fallback task)."""
+
+    def __init__(self, on_done: OnDone, max_idle: int = 256) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._on_done = on_done
+        self._max_idle = max_idle
+        self._idle: list[_Carrier] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def start(self, coro: Coroutine[Any, Any, Any], context: Context, token: Any) -> Any:
+        """Run ``coro`` until it first suspends.
+
+        Returns None when it returned, the exception when it raised, or ``SUSPENDED`` when
+        it continues in a task (``on_done(token, exc)`` is called when it ends).
+        """
+        if not self._idle:
+            self._add_carrier()
+            task = self.loop.create_task(self._run_whole(coro, token), context=context)
+            self._track(task)
+            return SUSPENDED
+        carrier = self._idle.pop()
+        loop = self.loop
+        outer = asyncio.current_task(loop)
+        if outer is not None:
+            _leave_task(loop, outer)
+        _enter_task(loop, carrier.task)
+        try:
+            first = context.run(coro.send, None)
+        except StopIteration:
+            self._idle.append(carrier)
+            return None
+        except BaseException as exc:
+            self._idle.append(carrier)
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            return exc  # even CancelledError: raised by the listener, not sent to the emitter
+        finally:
+            _leave_task(loop, carrier.task)
+            if outer is not None:
+                _enter_task(loop, outer)
+        carrier.job = (coro, context, first, token)
+        if not carrier.wake.done():
+            carrier.wake.set_result(None)
+        return SUSPENDED
+
+    def cancel(self) -> None:
+        """Cancel every task: running listeners get CancelledError (and ``on_done``)."""
+        for task in self._tasks:
+            task.cancel()
+
+    async def wait_closed(self) -> None:
+        """Wait until every task of the pool has ended (after ``cancel``)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _add_carrier(self) -> None:
+        carrier = _Carrier()
+        carrier.task = self.loop.create_task(self._carry(carrier), context=Context())
+        self._track(carrier.task)
+
+    async def _run_whole(self, coro: Coroutine[Any, Any, Any], token: Any) -> None:
+        try:  # this task already runs in ``context``
+            await coro
+        except BaseException as exc:
+            self._on_done(token, exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            self._on_done(token, None)
+
+    async def _carry(self, carrier: _Carrier) -> None:
+        while True:
+            carrier.wake = self.loop.create_future()
+            self._idle.append(carrier)
+            pending: BaseException | None = None
+            try:
+                await carrier.wake
+            except asyncio.CancelledError as exc:
+                if carrier.job is None:  # the pool is closing
+                    if carrier in self._idle:
+                        self._idle.remove(carrier)
+                    raise
+                pending = exc  # the listener cancelled its own task in its first step
+            coro, context, first, token = carrier.job
+            carrier.job = None
+            result: BaseException | None = None
+            try:
+                if pending is not None:
+                    first = context.run(coro.throw, pending)
+                await _Resume(coro, context, first)
+            except StopIteration:
+                pass
+            except BaseException as exc:
+                result = exc
+            context.run(self._on_done, token, result)
+            if result is not None and not isinstance(result, Exception):
+                raise result
+            if len(self._idle) >= self._max_idle:
+                return

@@ -1,0 +1,43 @@
+"""The Event envelope: the one format an event has in memory and on every transport."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+CORRELATION_ID = "correlation-id"
+"""Header: the request id (or the first event's id) shared by every event of one chain."""
+CAUSATION_ID = "causation-id"
+"""Header: the id of the event whose listener emitted this one."""
+TRACEPARENT = "traceparent"
+"""Header: the W3C trace context of the request that started the chain."""
+SIGNATURE = "signature"
+"""Header: HMAC signature, set by a transport when a secret is configured."""
+
+
+class Event(msgspec.Struct, kw_only=True, frozen=True):
+    """Something that happened, with enough context to trace where it came from.
+
+    Frozen so that every listener of one event sees the same envelope; ``payload`` is the
+    sender's return value as is (listeners must not mutate it).
+    """
+
+    name: str
+    payload: Any = None
+    id: str
+    emitted_at: datetime
+    source: str = ""
+    headers: dict[str, str] = {}
+    v: int = 1
+
+    @property
+    def correlation_id(self) -> str | None:
+        """The id shared by every event of this chain (the request id when there was one)."""
+        return self.headers.get(CORRELATION_ID)
+
+    @property
+    def causation_id(self) -> str | None:
+        """The id of the event that led to this one, if a listener emitted it."""
+        return self.headers.get(CAUSATION_ID)

@@ -1,0 +1,92 @@
+"""Listener: a function, its compiled binding and its resilience policy."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+
+from ravyn.events.binding import BindingPlan, compile_binding
+from ravyn.events.envelope import Event
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Run a failing listener up to ``attempts`` times in all, waiting ``backoff`` seconds
+    before the second attempt and twice as long before each next one (at most
+    ``max_backoff``)."""
+
+    attempts: int = 3
+    backoff: float = 0.1
+    max_backoff: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("Retry(attempts=...) counts every attempt: give 1 or more.")
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+
+
+def listener_name(func: Callable[..., Any]) -> str:
+    """``module:qualname``: stable across processes, so transports use it as a group name."""
+    func = getattr(func, "__func__", func)
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+class Listener:
+    """A function that reacts to events, ready to call with an Event.
+
+    ``call(event)`` always returns a coroutine: sync functions run in a worker thread so a
+    blocking listener never stalls the event loop.
+    """
+
+    __slots__ = (
+        "func",
+        "name",
+        "events",
+        "plan",
+        "timeout",
+        "retry",
+        "max_concurrency",
+        "broadcast",
+        "is_async",
+        "has_policy",
+        "call",
+    )
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        events: tuple[str, ...],
+        *,
+        timeout: float | None = None,
+        retry: Retry | int | None = None,
+        max_concurrency: int | None = None,
+        broadcast: bool = False,
+    ) -> None:
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError("max_concurrency must be 1 or more (None means unlimited).")
+        self.func = func
+        self.name = listener_name(func)
+        self.events = events
+        self.plan: BindingPlan = compile_binding(func, self.name)
+        self.timeout = timeout
+        self.retry = Retry(attempts=retry) if isinstance(retry, int) else retry
+        self.max_concurrency = max_concurrency
+        self.broadcast = broadcast
+        self.is_async = inspect.iscoroutinefunction(func)
+        self.has_policy = timeout is not None or retry is not None or max_concurrency is not None
+        self.call: Callable[[Event], Coroutine[Any, Any, Any]] = (
+            self.plan.invoke if self.is_async else self._call_in_thread
+        )
+
+    async def _call_in_thread(self, event: Event) -> Any:
+        return await anyio.to_thread.run_sync(self.plan.invoke, event)
+
+    def __repr__(self) -> str:
+        return f"<Listener {self.name} listen={list(self.events)}>"

@@ -1,0 +1,203 @@
+"""Registry: which listeners react to which event names, and who sends what.
+
+One per app (with a process default), so two apps or two tests never see each other's
+listeners. Lookups by event name are cached; any registration clears the cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from ravyn.events.errors import ListenerBindingError
+from ravyn.events.listener import Listener
+
+RUNTIME_SENDER = "(emitted at runtime)"
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """A function that emits ``events`` with its return value as payload.
+
+    ``payload_fields`` are the fields of its typed return annotation (Struct, dataclass or
+    TypedDict), used to refuse at decoration a listener that needs a field never sent.
+    """
+
+    name: str
+    events: tuple[str, ...]
+    payload_fields: frozenset[str] | None = None
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str] | None:
+    """A regex for a wildcard pattern, None for a plain name.
+
+    ``*`` matches any run of characters except ``.``: ``user.*`` matches ``user.created``
+    but neither ``user`` nor ``user.profile.updated``; ``user_*`` matches ``user_created``.
+    """
+    if "*" not in pattern:
+        return None
+    return re.compile("[^.]*".join(re.escape(part) for part in pattern.split("*")) + r"\Z")
+
+
+def matches(pattern: str, name: str) -> bool:
+    """Whether the event ``name`` is selected by ``pattern`` (a name or a wildcard)."""
+    regex = compile_pattern(pattern)
+    return pattern == name if regex is None else regex.match(name) is not None
+
+
+class Registry:
+    """Listeners and senders by event name; the catalogue of what is wired."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, Listener] = {}
+        self._senders: dict[str, Sender] = {}
+        self._runtime_events: set[str] = set()
+        self._lookup: dict[str, tuple[Listener, ...]] = {}
+
+    @property
+    def listeners(self) -> tuple[Listener, ...]:
+        return tuple(self._listeners.values())
+
+    @property
+    def senders(self) -> tuple[Sender, ...]:
+        return tuple(self._senders.values())
+
+    def add_listener(self, listener: Listener) -> Listener:
+        """Register ``listener``; one with the same name is replaced (decorating twice or
+        re-importing a module registers once).
+
+        Raises ListenerBindingError when a sender's typed payload lacks a field the listener
+        requires.
+        """
+        for sender in self._senders.values():
+            _check_compatible(sender, listener)
+        self._listeners[listener.name] = listener
+        self._lookup.clear()
+        return listener
+
+    def remove_listener(self, name: str) -> None:
+        """Forget the listener called ``name`` (``module:qualname``), if registered."""
+        if self._listeners.pop(name, None) is not None:
+            self._lookup.clear()
+
+    def add_sender(self, sender: Sender) -> Sender:
+        """Record a sender, for the catalogue and the payload cross-check."""
+        for listener in self._listeners.values():
+            _check_compatible(sender, listener)
+        self._senders[sender.name] = sender
+        return sender
+
+    def listeners_for(self, name: str) -> tuple[Listener, ...]:
+        """Every listener selected by event ``name`` (exact names and wildcards), cached."""
+        found = self._lookup.get(name)
+        if found is None:
+            found = tuple(
+                listener
+                for listener in self._listeners.values()
+                if any(matches(pattern, name) for pattern in listener.events)
+            )
+            self._lookup[name] = found
+            self._runtime_events.add(name)
+        return found
+
+    def catalogue(self) -> dict[str, Any]:
+        """What is wired, as plain data: events with their senders and listeners, and
+        warnings for events sent with no listener and listeners of events nothing sends."""
+        sent: dict[str, list[str]] = {}
+        for sender in self._senders.values():
+            for name in sender.events:
+                sent.setdefault(name, []).append(sender.name)
+        for name in self._runtime_events:
+            sent.setdefault(name, []).append(RUNTIME_SENDER)
+        names = set(sent)
+        names.update(
+            pattern
+            for listener in self._listeners.values()
+            for pattern in listener.events
+            if compile_pattern(pattern) is None
+        )
+        events = [
+            {
+                "name": name,
+                "senders": sorted(set(sent.get(name, ()))),
+                "listeners": [listener.name for listener in self._match_uncached(name)],
+            }
+            for name in sorted(names)
+        ]
+        warnings = [
+            {
+                "kind": "sent_without_listener",
+                "event": entry["name"],
+                "message": f"{entry['name']!r} is sent by {', '.join(entry['senders'])} "
+                "but nothing listens to it.",
+            }
+            for entry in events
+            if entry["senders"] and not entry["listeners"]
+        ]
+        warnings.extend(
+            {
+                "kind": "listened_but_never_sent",
+                "event": pattern,
+                "listener": listener.name,
+                "message": f"{listener.name} listens to {pattern!r} but no sender emits it "
+                "(trigger_event or another process may; check the name).",
+            }
+            for listener in self._listeners.values()
+            for pattern in listener.events
+            if not any(matches(pattern, name) for name in sent)
+        )
+        return {"events": events, "warnings": warnings}
+
+    def _match_uncached(self, name: str) -> list[Listener]:
+        return [
+            listener
+            for listener in self._listeners.values()
+            if any(matches(pattern, name) for pattern in listener.events)
+        ]
+
+
+def _check_compatible(sender: Sender, listener: Listener) -> None:
+    if sender.payload_fields is None or sender.name == listener.name:
+        return
+    missing = listener.plan.required_fields - sender.payload_fields
+    if not missing:
+        return
+    for name in sender.events:
+        if any(matches(pattern, name) for pattern in listener.events):
+            raise ListenerBindingError(
+                f"Listener {listener.name} needs payload field(s) {sorted(missing)} of event "
+                f"{name!r}, but its sender {sender.name} returns only "
+                f"{sorted(sender.payload_fields)}. Rename the parameter(s), give them a "
+                "default, or take `payload` / `event: Event` instead."
+            )
+
+
+_default_registry = Registry()
+_active_registry: ContextVar[Registry | None] = ContextVar("ravyn_active_registry", default=None)
+
+
+def default_registry() -> Registry:
+    """The process-wide registry used when no other is active."""
+    return _default_registry
+
+
+def active_registry() -> Registry:
+    """The registry ``@observable`` registers into: the one set by ``use_registry``, else
+    the process default."""
+    return _active_registry.get() or _default_registry
+
+
+@contextmanager
+def use_registry(registry: Registry | None = None) -> Iterator[Registry]:
+    """Register into ``registry`` (a new one if None) inside the block: isolates tests and
+    apps from each other's listeners."""
+    registry = registry if registry is not None else Registry()
+    token = _active_registry.set(registry)
+    try:
+        yield registry
+    finally:
+        _active_registry.reset(token)
