@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> None:
         port=args.port,
         reload=args.reload,
         log_level=args.log_level,
-        factory=False,
+        access_log=False,  # ravyn logs one access line per request, with its request id
     )
 
 

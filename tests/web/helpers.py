@@ -32,6 +32,13 @@ def load_docs_module(relative_path: str) -> ModuleType:
     return module
 
 
+def free_port() -> int:
+    """A port free right now on 127.0.0.1 (for a server in another process)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
     """Run ``app`` on uvicorn in a thread; yields ``127.0.0.1:port``.
@@ -44,7 +51,7 @@ def serve(app: Any) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
