@@ -54,3 +54,22 @@ async def test_redis_backend_sample(load_docs_src, redis_url, monkeypatch):
     finally:
         await sample.cache_backend.clear()
         await sample.cache_backend.aclose()
+
+
+def test_products_sample_serves_from_cache_until_an_event_invalidates_it(load_docs_src):
+    from ravyn.testclient import TestClient
+
+    sample = load_docs_src("caching/products.py")
+    with TestClient(sample.app) as client:
+        assert client.get("/products").json() == {"products": [{"name": "pen", "price": 1.5}]}
+
+        sample.products_db.append({"name": "ink", "price": 3.0})  # behind the cache's back
+        assert client.get("/products").json() == {"products": [{"name": "pen", "price": 1.5}]}
+
+        created = client.post("/products", json={"name": "pad", "price": 2.0})
+        assert created.status_code == 201
+        assert created.json() == {"created": True, "product": {"name": "pad", "price": 2.0}}
+        with client.portal() as portal:
+            portal.call(sample.app.events.idle)  # the listener ran after the response
+        names = [product["name"] for product in client.get("/products").json()["products"]]
+    assert names == ["pen", "ink", "pad"]

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import anyio
 import pytest
 from asyncz.events.constants import TASK_EXECUTED
+from structlog.testing import capture_logs
 
 from ravyn.contrib.schedulers.asyncz.runner import scheduler_lifespan
 from ravyn.events.bus import EventBus
@@ -41,3 +42,23 @@ async def test_configure_sample(load_docs_src, isolated_jobs, registry):
         with anyio.fail_after(5):
             await executed.wait()
     assert sample.reports == ["report sent"]
+
+
+async def test_scheduled_events_sample(load_docs_src, isolated_jobs, registry):
+    sample = load_docs_src("scheduler/scheduled_events.py")
+    jobs = {job.name: job for job in isolated_jobs}
+    assert set(jobs) == {"daily_cleanup", "heartbeat"}
+    wednesday_noon = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert jobs["daily_cleanup"].trigger.get_next_trigger_time(
+        UTC, None, wednesday_noon
+    ) == datetime(2024, 5, 2, 2, 0, tzinfo=UTC)
+    assert jobs["heartbeat"].options == {"max_instances": 1}
+
+    with capture_logs() as logs:
+        async with sample.app.running():
+            # The job is an ordinary callable: run it now, its listeners follow.
+            assert await sample.run_daily_cleanup() == {"status": "cleanup_started"}
+            await sample.app.events.idle()
+    started = [entry for entry in logs if entry["event"] == "scheduler_started"]
+    assert started[0]["jobs"] == ["daily_cleanup", "heartbeat"]
+    assert sorted(sample.cleanup_log) == ["data archived", "logs deleted (cleanup_started)"]
