@@ -59,18 +59,21 @@ async def test_key_callable_overrides_the_key():
     assert await profile(7) == {"id": 7, "verbose": True}
 
 
-async def test_entry_expires_after_ttl():
+async def test_entry_expires_after_ttl(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("ravyn.core.caches.memory.monotonic", lambda: clock[0])
     backend = InMemoryCache()
     calls = []
 
-    @cache(ttl=0.05, backend=backend)
+    @cache(ttl=10, backend=backend)
     async def now() -> int:
         calls.append(1)
         return len(calls)
 
     assert await now() == 1
+    clock[0] += 9
     assert await now() == 1
-    await anyio.sleep(0.06)
+    clock[0] += 1
     assert await now() == 2
 
 

@@ -1,10 +1,23 @@
-import time
-
 import pytest
 
 from ravyn.core.caches.memory import InMemoryCache
 
 pytestmark = pytest.mark.timeout(10)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The cache's monotonic clock, moved by hand: expiry without waiting or flakiness."""
+
+    class Clock:
+        now = 1000.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    fake = Clock()
+    monkeypatch.setattr("ravyn.core.caches.memory.monotonic", fake)
+    return fake
 
 
 async def test_get_returns_what_set_stored_and_default_on_miss():
@@ -15,21 +28,32 @@ async def test_get_returns_what_set_stored_and_default_on_miss():
     assert await cache.get("b", "fallback") == "fallback"
 
 
-async def test_entry_expires_after_its_ttl():
+async def test_entry_expires_after_its_ttl(clock):
     cache = InMemoryCache()
-    await cache.set("short", 1, ttl=0.05)
+    await cache.set("short", 1, ttl=5)
     await cache.set("long", 2, ttl=60)
+    clock.now += 4.9
     assert await cache.get("short") == 1
-    time.sleep(0.06)
+    clock.now += 0.1
     assert await cache.get("short", "gone") == "gone"
     assert await cache.get("long") == 2
+    assert len(cache) == 1  # the expired entry was dropped when read
 
 
-async def test_default_ttl_applies_when_set_has_none():
-    cache = InMemoryCache(default_ttl=0.05)
+async def test_default_ttl_applies_when_set_has_none(clock):
+    cache = InMemoryCache(default_ttl=30)
     await cache.set("k", "v")
-    time.sleep(0.06)
+    await cache.set("explicit", "v", ttl=120)
+    clock.now += 30
     assert await cache.get("k") is None
+    assert await cache.get("explicit") == "v"
+
+
+async def test_without_any_ttl_entries_never_expire(clock):
+    cache = InMemoryCache()
+    await cache.set("k", "v")
+    clock.now += 10**9
+    assert await cache.get("k") == "v"
 
 
 async def test_size_is_bounded_and_least_recently_used_goes_first():

@@ -37,10 +37,10 @@ async def test_struct_values_come_back_as_dicts(backend):
 
 
 async def test_ttl_is_enforced_by_redis(backend, redis_url):
-    await backend.set("short", 1, ttl=0.1)
+    await backend.set("short", 1, ttl=0.3)
     async with Redis.from_url(redis_url) as raw:
-        assert 0 < await raw.pttl("test:cache:short") <= 100
-    await anyio.sleep(0.15)
+        assert 0 < await raw.pttl("test:cache:short") <= 300
+    await anyio.sleep(0.35)  # Redis expires it on its own clock: nothing to wait on
     assert await backend.get("short") is None
 
 

@@ -21,7 +21,7 @@ async def test_one_fire_time_runs_once_across_two_processes(redis_url):
     runs: list[str] = []
     fire_at = datetime.now(UTC) + timedelta(milliseconds=500)
 
-    @scheduler(name="cluster_job", trigger=DateTrigger(run_at=fire_at))
+    @scheduler(name="cluster_job", trigger=DateTrigger(run_at=fire_at), misfire_grace_time=None)
     async def cluster_job() -> None:
         runs.append("ran")
 

@@ -4,12 +4,12 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import pytest
 from asyncz.triggers import DateTrigger, IntervalTrigger
-from ravyn.events.decorators import observable
 from structlog.testing import capture_logs
 
 from ravyn.contrib.schedulers.asyncz.decorator import scheduler
 from ravyn.contrib.schedulers.asyncz.runner import configure_scheduler, scheduler_lifespan
 from ravyn.events.bus import EventBus
+from ravyn.events.decorators import observable
 from ravyn.events.registry import Registry, use_registry
 
 pytestmark = pytest.mark.timeout(20)
@@ -131,7 +131,7 @@ async def test_shutdown_waits_briefly_then_cancels_and_logs(registry):
     started = anyio.Event()
     finished = []
 
-    @scheduler(name="slow", trigger=DateTrigger(run_at=datetime.now(UTC)))
+    @scheduler(name="slow", trigger=DateTrigger(run_at=datetime.now(UTC)), misfire_grace_time=None)
     async def slow() -> None:
         started.set()
         await anyio.sleep(30)
