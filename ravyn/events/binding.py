@@ -99,6 +99,8 @@ def _make_invoker(
         names = tuple(event_params)
         return lambda event: fn(**dict.fromkeys(names, event))
     convert_payload = _payload_converter(payload_param[1]) if payload_param else None
+    if convert_payload is _as_is and not event_params and not fields:
+        return lambda event: fn(payload=event.payload)
     fields_type = (
         msgspec.defstruct(
             f"{fn.__name__}_fields",
@@ -134,7 +136,11 @@ def _make_invoker(
     return invoke
 
 
+def _as_is(payload: Any) -> Any:
+    return payload
+
+
 def _payload_converter(annotation: Any) -> Callable[[Any], Any]:
-    if annotation is Any:
-        return lambda payload: payload
+    if annotation is Any or annotation is object:
+        return _as_is
     return lambda payload: msgspec.convert(payload, annotation, from_attributes=True)

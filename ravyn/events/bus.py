@@ -7,14 +7,13 @@ from collections.abc import Iterable
 from contextvars import copy_context
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 import anyio
 import structlog
 
 from ravyn.events.context import current_event_var, request_trace_var
 from ravyn.events.eager import SUSPENDED, EagerRunner
-from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT, Event
+from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT, Event, new_event_id
 from ravyn.events.errors import BusClosedError, ListenerBindingError
 from ravyn.events.listener import Listener
 from ravyn.events.metrics import Counters, Metrics
@@ -77,6 +76,7 @@ class EventBus:
         self._room_waiters: list[asyncio.Future[None]] = []
         self._saturated = False
         self._limiters: dict[str, anyio.Semaphore] = {}
+        self._targets_cache: dict[str, tuple[tuple[Listener, ...], tuple[Any, ...]]] = {}
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -233,7 +233,7 @@ class EventBus:
     def _make_event(
         self, name: str, payload: Any, source: str, headers: dict[str, str] | None
     ) -> Event:
-        event_id = uuid4().hex
+        event_id = new_event_id()
         parent = current_event_var.get()
         if parent is not None:
             parent_headers = parent.headers
@@ -269,24 +269,33 @@ class EventBus:
             runner = self._runner = EagerRunner(self._on_done)
         return runner
 
+    def _targets(self, name: str) -> tuple[tuple[Listener, Counters], ...]:
+        """The listeners of ``name`` with their counters, rebuilt when the registry changed."""
+        listeners = self.registry.listeners_for(name)
+        cached = self._targets_cache.get(name)
+        if cached is None or cached[0] is not listeners:
+            targets = tuple((lsn, self.metrics.for_listener(lsn.name)) for lsn in listeners)
+            cached = self._targets_cache[name] = (listeners, targets)
+        return cached[1]
+
     async def _fan_out(
         self, event: Event, batch: _Batch, broadcast_only: bool, count_emitted: bool = True
     ) -> None:
+        """Start every matching listener now; those that suspend go on in a task."""
         event_counters = self.metrics.for_event(event.name)
         if count_emitted:
             event_counters.emitted += 1
-        listeners = self.registry.listeners_for(event.name)
-        if not listeners:
+        targets = self._targets(event.name)
+        if not targets:
             return
-        runner = self._runner_for_loop()
+        start = self._runner_for_loop().start
         event_context = copy_context()
         event_context.run(current_event_var.set, event)
-        for listener in listeners:
+        for listener, listener_counters in targets:
             if broadcast_only and not listener.broadcast:
                 continue
             if self._in_flight >= self.max_in_flight:
                 await self._wait_for_room(event, event_counters)
-            token = (event, listener, batch)
             try:
                 coro = (
                     self._run_with_policy(event, listener)
@@ -296,15 +305,15 @@ class EventBus:
             except Exception as exc:  # a binding failure, raised before any await
                 self._record_failure(event, listener, exc)
                 continue
-            outcome = runner.start(coro, event_context.copy(), token)
+            outcome = start(coro, event_context.copy(), (event, listener, batch))
             if outcome is None:
                 event_counters.delivered += 1
-                self.metrics.for_listener(listener.name).delivered += 1
+                listener_counters.delivered += 1
             elif outcome is SUSPENDED:
                 self._in_flight += 1
                 batch.pending += 1
                 event_counters.in_flight += 1
-                self.metrics.for_listener(listener.name).in_flight += 1
+                listener_counters.in_flight += 1
             else:
                 self._record_failure(event, listener, outcome)
 

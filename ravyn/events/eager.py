@@ -15,7 +15,7 @@ carrier is ready, the listener simply runs in a new task and a carrier is added 
 from __future__ import annotations
 
 import asyncio
-from asyncio.tasks import _enter_task, _leave_task  # what asyncio's eager tasks use
+from asyncio.tasks import _current_tasks, _enter_task, _leave_task  # as asyncio's eager tasks
 from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context
 from typing import Any
@@ -27,12 +27,13 @@ SUSPENDED: Any = object()
 
 
 class _Carrier:
-    __slots__ = ("task", "wake", "job")
+    __slots__ = ("task", "wake", "job", "started")
 
-    def __init__(self) -> None:
+    def __init__(self, wake: asyncio.Future[None]) -> None:
         self.task: asyncio.Task[None] | None = None
-        self.wake: asyncio.Future[None] | None = None
+        self.wake = wake
         self.job: tuple[Coroutine[Any, Any, Any], Context, Any, Any] | None = None
+        self.started = False
 
 
 class _Resume:
@@ -83,14 +84,9 @@ class EagerRunner:
         Returns None when it returned, the exception when it raised, or ``SUSPENDED`` when
         it continues in a task (``on_done(token, exc)`` is called when it ends).
         """
-        if not self._idle:
-            self._add_carrier()
-            task = self.loop.create_task(self._run_whole(coro, token), context=context)
-            self._track(task)
-            return SUSPENDED
-        carrier = self._idle.pop()
+        carrier = self._idle.pop() if self._idle else self._new_carrier()
         loop = self.loop
-        outer = asyncio.current_task(loop)
+        outer = _current_tasks.get(loop)
         if outer is not None:
             _leave_task(loop, outer)
         _enter_task(loop, carrier.task)
@@ -108,6 +104,16 @@ class EagerRunner:
             _leave_task(loop, carrier.task)
             if outer is not None:
                 _enter_task(loop, outer)
+        if not carrier.started and carrier.task.cancelling():
+            # The listener cancelled "its" task before the carrier ever ran: that carrier
+            # dies at its first step, so a fresh task delivers the cancellation instead.
+            self._track(
+                loop.create_task(
+                    self._drive(coro, context, None, token, asyncio.CancelledError()),
+                    context=Context(),
+                )
+            )
+            return SUSPENDED
         carrier.job = (coro, context, first, token)
         if not carrier.wake.done():
             carrier.wake.set_result(None)
@@ -127,25 +133,16 @@ class EagerRunner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _add_carrier(self) -> None:
-        carrier = _Carrier()
+    def _new_carrier(self) -> _Carrier:
+        carrier = _Carrier(self.loop.create_future())
         carrier.task = self.loop.create_task(self._carry(carrier), context=Context())
         self._track(carrier.task)
-
-    async def _run_whole(self, coro: Coroutine[Any, Any, Any], token: Any) -> None:
-        try:  # this task already runs in ``context``
-            await coro
-        except BaseException as exc:
-            self._on_done(token, exc)
-            if not isinstance(exc, Exception):
-                raise
-        else:
-            self._on_done(token, None)
+        return carrier
 
     async def _carry(self, carrier: _Carrier) -> None:
+        """A carrier's life: wait for a started coroutine, drive it to its end, repeat."""
+        carrier.started = True
         while True:
-            carrier.wake = self.loop.create_future()
-            self._idle.append(carrier)
             pending: BaseException | None = None
             try:
                 await carrier.wake
@@ -157,17 +154,30 @@ class EagerRunner:
                 pending = exc  # the listener cancelled its own task in its first step
             coro, context, first, token = carrier.job
             carrier.job = None
-            result: BaseException | None = None
-            try:
-                if pending is not None:
-                    first = context.run(coro.throw, pending)
-                await _Resume(coro, context, first)
-            except StopIteration:
-                pass
-            except BaseException as exc:
-                result = exc
-            context.run(self._on_done, token, result)
-            if result is not None and not isinstance(result, Exception):
-                raise result
+            await self._drive(coro, context, first, token, pending)
             if len(self._idle) >= self._max_idle:
                 return
+            carrier.wake = self.loop.create_future()
+            self._idle.append(carrier)
+
+    async def _drive(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        context: Context,
+        first: Any,
+        token: Any,
+        pending: BaseException | None,
+    ) -> None:
+        """Drive a started coroutine to its end and report it; re-raise a cancellation."""
+        result: BaseException | None = None
+        try:
+            if pending is not None:
+                first = context.run(coro.throw, pending)
+            await _Resume(coro, context, first)
+        except StopIteration:
+            pass
+        except BaseException as exc:
+            result = exc
+        context.run(self._on_done, token, result)
+        if result is not None and not isinstance(result, Exception):
+            raise result
