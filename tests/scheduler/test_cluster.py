@@ -12,12 +12,27 @@ from ravyn.contrib.schedulers.asyncz.decorator import scheduler
 from ravyn.contrib.schedulers.asyncz.runner import configure_scheduler, scheduler_lifespan
 from ravyn.events.bus import EventBus
 from ravyn.events.registry import Registry, use_registry
+from ravyn.events.transports.nats import NATSTransport
 from ravyn.events.transports.redis import RedisTransport
 
 pytestmark = pytest.mark.timeout(30)
 
 
-async def test_one_fire_time_runs_once_across_two_processes(redis_url):
+def redis_transport(url: str) -> RedisTransport:
+    return RedisTransport(url, stream_prefix="sched1")
+
+
+def nats_transport(url: str) -> NATSTransport:
+    return NATSTransport([url], subject_prefix="sched1")
+
+
+@pytest.mark.parametrize(
+    ("make_transport", "server_url"),
+    [(redis_transport, "redis_url"), (nats_transport, "nats_url")],
+    ids=["redis", "nats"],
+)
+async def test_one_fire_time_runs_once_across_two_processes(make_transport, server_url, request):
+    url = request.getfixturevalue(server_url)
     runs: list[str] = []
     fire_at = datetime.now(UTC) + timedelta(milliseconds=500)
 
@@ -26,8 +41,8 @@ async def test_one_fire_time_runs_once_across_two_processes(redis_url):
         runs.append("ran")
 
     with use_registry(Registry()) as registry, capture_logs() as logs:
-        first = EventBus(registry, transport=RedisTransport(redis_url, stream_prefix="sched1"))
-        second = EventBus(registry, transport=RedisTransport(redis_url, stream_prefix="sched1"))
+        first = EventBus(registry, transport=make_transport(url))
+        second = EventBus(registry, transport=make_transport(url))
         finished = 0
         both_finished = anyio.Event()
 
