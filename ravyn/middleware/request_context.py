@@ -7,14 +7,14 @@ header. It is also the correlation id of every event the request emits, with its
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import Any
-from uuid import uuid4
 
 import structlog
 
-from ravyn.events.context import correlation_context
+from ravyn.events.context import correlation_context, request_trace_var
 from ravyn.middleware.errors import RESPONSE_STATE, ResponseState, send_server_error
 
 access_logger = structlog.get_logger("ravyn.access")
@@ -55,9 +55,9 @@ class RequestContextMiddleware:
             await send(message)
 
         started_at = time.perf_counter()
+        trace_token = request_trace_var.set((request_id, traceparent))  # correlation_context
         try:
-            with correlation_context(request_id, traceparent):
-                await self.app(scope, receive, send_with_request_id)
+            await self.app(scope, receive, send_with_request_id)
         except Exception as exc:
             if state.started:
                 logger.error(
@@ -70,6 +70,7 @@ class RequestContextMiddleware:
             else:
                 await send_server_error(scope, send_with_request_id, exc, self.debug)
         finally:
+            request_trace_var.reset(trace_token)
             access_logger.info(
                 "request",
                 method=scope["method"],
@@ -89,4 +90,4 @@ def _trace_headers(headers: Any) -> tuple[str, str | None]:
                 request_id = value.decode("latin-1")
         elif key == b"traceparent":
             traceparent = value.decode("latin-1")
-    return request_id or uuid4().hex, traceparent
+    return request_id or os.urandom(16).hex(), traceparent

@@ -1,5 +1,7 @@
 """Every docs_src sample of the web pages, run as the docs show it."""
 
+import json
+
 import pytest
 
 from ravyn.testclient import TestClient
@@ -114,9 +116,9 @@ def test_settings_logging_sample(monkeypatch, capsys):
     try:
         module = load_docs_module("docs_src/web/settings_logging.py")
         assert TestClient(module.app).get("/health").json() == {"healthy": True}
-        lines = capsys.readouterr().err.splitlines()
-        assert any('"event": "health_checked"' in line for line in lines)
-        assert any('"event": "request"' in line and '"status": 200' in line for line in lines)
+        records = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+        assert any(record["event"] == "health_checked" for record in records)
+        assert any(record["event"] == "request" and record["status"] == 200 for record in records)
     finally:
         structlog.reset_defaults()
 
