@@ -46,10 +46,17 @@ def compile_binding(fn: Callable[..., Any], label: str) -> BindingPlan:
     for param in inspect.signature(fn).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise ListenerBindingError(
-                f"Listener {label} takes *{param.name}: listener parameters bind by name. "
+                f"Listener {label} takes {'**' if param.kind == param.VAR_KEYWORD else '*'}"
+                f"{param.name}: listener parameters bind by name. "
                 "Name the payload fields you need, or take `payload` or `event: Event`."
             )
         annotation = hints.get(param.name, Any)
+        if isinstance(annotation, str):
+            raise ListenerBindingError(
+                f"Listener {label}: cannot resolve the annotation {annotation!r} of parameter "
+                f"{param.name!r}. Define that type at module level (string annotations are "
+                "resolved in the module's namespace) or import it there."
+            )
         if annotation is Event:
             event_params.append(param.name)
         elif param.name == "payload":

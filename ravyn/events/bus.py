@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterable
 from contextvars import copy_context
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import structlog
@@ -25,6 +25,15 @@ if TYPE_CHECKING:
 logger = structlog.get_logger("ravyn.events")
 
 _NEW, _RUNNING, _STOPPING, _STOPPED = "new", "running", "stopping", "stopped"
+
+
+class BusTap(Protocol):
+    """Sees what a bus does (``ravyn.events.testing.capture`` is one): every event emitted
+    and every listener execution's end (``error`` None when it succeeded)."""
+
+    def emitted(self, event: Event) -> None: ...
+
+    def finished(self, event: Event, listener: Listener, error: BaseException | None) -> None: ...
 
 
 class _Batch:
@@ -77,6 +86,7 @@ class EventBus:
         self._saturated = False
         self._limiters: dict[str, anyio.Semaphore] = {}
         self._targets_cache: dict[str, tuple[tuple[Listener, ...], tuple[Any, ...]]] = {}
+        self.taps: list[BusTap] = []
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -143,6 +153,8 @@ class EventBus:
         """Emit one event; with ``wait=True`` return once its local listeners finished."""
         self._check_open()
         event = self._make_event(name, payload, source, headers)
+        for tap in self.taps:
+            tap.emitted(event)
         if self.transport is not None:
             await self.transport.publish(event)
             self.metrics.for_event(name).emitted += 1
@@ -165,6 +177,9 @@ class EventBus:
         """Emit one event per name with the same payload; their listeners run together."""
         self._check_open()
         events = [self._make_event(name, payload, source, headers) for name in names]
+        for tap in self.taps:
+            for event in events:
+                tap.emitted(event)
         if self.transport is not None:
             for event in events:
                 await self.transport.publish(event)
@@ -212,6 +227,7 @@ class EventBus:
         else:
             listener_counters.delivered += 1
             event_counters.delivered += 1
+            self._tell_taps(event, listener, None)
         finally:
             listener_counters.in_flight -= 1
             event_counters.in_flight -= 1
@@ -309,6 +325,8 @@ class EventBus:
             if outcome is None:
                 event_counters.delivered += 1
                 listener_counters.delivered += 1
+                if self.taps:
+                    self._tell_taps(event, listener, None)
             elif outcome is SUSPENDED:
                 self._in_flight += 1
                 batch.pending += 1
@@ -327,9 +345,11 @@ class EventBus:
         if exc is None:
             event_counters.delivered += 1
             listener_counters.delivered += 1
+            self._tell_taps(event, listener, None)
         elif isinstance(exc, asyncio.CancelledError) and self._state == _STOPPING:
             event_counters.dropped += 1
             listener_counters.dropped += 1
+            self._tell_taps(event, listener, exc)
             logger.warning(
                 "listener_cancelled",
                 event_name=event.name,
@@ -351,9 +371,14 @@ class EventBus:
                 if not waiter.done():
                     waiter.set_result(None)
 
+    def _tell_taps(self, event: Event, listener: Listener, error: BaseException | None) -> None:
+        for tap in self.taps:
+            tap.finished(event, listener, error)
+
     def _record_failure(self, event: Event, listener: Listener, exc: BaseException) -> None:
         self.metrics.for_event(event.name).failed += 1
         self.metrics.for_listener(listener.name).failed += 1
+        self._tell_taps(event, listener, exc)
         if isinstance(exc, ListenerBindingError):
             reason = "binding"
         elif isinstance(exc, TimeoutError):
