@@ -134,3 +134,7 @@ def test_background_sample():
     module = load_docs_module("docs_src/web/background.py")
     assert TestClient(module.app).post("/checkout", json={"email": "a@b.c"}).json() == {"ok": True}
     assert module.outbox == ["a@b.c"]
+
+
+def test_testing_sample():
+    load_docs_module("docs_src/web/testing_example.py").test_register_welcomes_the_user()
