@@ -70,7 +70,7 @@ class RedisBroker:
         async with self.client() as client:
             groups = await client.xinfo_groups(f"ravyn:{event_name}")
         group = next(g for g in groups if g["name"].decode() == listener)
-        return group["pending"] == 0 and group["lag"] == 0
+        return bool(group["entries-read"]) and group["pending"] == 0 and group["lag"] == 0
 
 
 class NATSBroker:
@@ -97,19 +97,20 @@ class NATSBroker:
 
     async def dead_letters(self) -> list[tuple[bytes, str]]:
         async def read(js: Any) -> list[tuple[bytes, str]]:
-            info = await js.stream_info("RAVYN_DEAD")
+            state = (await js.stream_info("RAVYN_DEAD")).state
             letters = []
-            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
                 message = await js.get_msg("RAVYN_DEAD", seq)
                 letters.append((message.data, message.headers["Ravyn-Error"]))
-            return letters if info.state.messages else []
+            return letters
 
         return await self._with_jetstream(read)
 
     async def settled(self, listener: str, event_name: str) -> bool:
         async def check(js: Any) -> bool:
             info = await js.consumer_info("RAVYN_EVENTS", durable_name(listener))
-            return info.num_pending == 0 and info.num_ack_pending == 0
+            read = info.delivered.stream_seq > 0
+            return read and info.num_pending == 0 and info.num_ack_pending == 0
 
         return await self._with_jetstream(check)
 

@@ -118,7 +118,7 @@ class Deliveries:
         logger.error(
             "event_dead_lettered",
             transport=self.transport,
-            event=event.name,
+            event_name=event.name,
             event_id=event.id,
             listener=listener.name,
             delivery=delivery,

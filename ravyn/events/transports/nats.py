@@ -85,6 +85,7 @@ class NATSTransport:
         max_buffer: int = 10_000,
         buffer_timeout: float = 5.0,
         publish_timeout: float = 5.0,
+        connect_timeout: float = 5.0,
     ) -> None:
         self.servers = servers or ["nats://127.0.0.1:4222"]
         self.jetstream = jetstream
@@ -101,6 +102,7 @@ class NATSTransport:
         self.ack_wait = ack_wait
         self.max_deliveries = max_deliveries
         self.publish_timeout = publish_timeout
+        self.connect_timeout = connect_timeout
         self._outbox = Outbox(
             self._send, transport="nats", max_buffer=max_buffer, buffer_timeout=buffer_timeout
         )
@@ -125,14 +127,17 @@ class NATSTransport:
         )
         subscriptions = Subscriptions.of(bus.registry)
         try:
-            self._nc = await nats.connect(
-                servers=self.servers,
-                connect_timeout=2,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                disconnected_cb=self._on_disconnected,
-                reconnected_cb=self._on_reconnected,
-                error_cb=self._on_error,
+            # Once connected, reconnect forever; the first connection gets `connect_timeout`.
+            self._nc = await asyncio.wait_for(
+                nats.connect(
+                    servers=self.servers,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                    error_cb=self._on_error,
+                ),
+                self.connect_timeout,
             )
         except Exception as exc:
             raise TransportUnavailable(

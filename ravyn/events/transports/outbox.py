@@ -61,7 +61,7 @@ class Outbox:
                 logger.error(
                     "event_not_sent",
                     transport=self._transport,
-                    event=event.name,
+                    event_name=event.name,
                     event_id=event.id,
                     queued=len(self),
                     reason="server unreachable and local buffer full",

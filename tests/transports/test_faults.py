@@ -1,0 +1,189 @@
+"""Bad messages, failing listeners, lost servers, shutdown: what each transport promises."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import structlog
+
+from ravyn.events import Event, EventBus, Listener, Registry, Retry
+from ravyn.events.codec import Codec
+from ravyn.events.signing import Signer
+from ravyn.events.transports.base import TransportUnavailable
+
+from .brokers import Broker, wait_until
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def registry_with(func: Any, events: tuple[str, ...], **policy: Any) -> tuple[Registry, Listener]:
+    registry = Registry()
+    listener = registry.add_listener(Listener(func, events, **policy))
+    return registry, listener
+
+
+def hand_made(name: str, **fields: Any) -> Event:
+    return Event(
+        name=name, id=fields.pop("id", "hand-made"), emitted_at="2026-01-01T00:00:00Z", **fields
+    )  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("broadcast", [False, True], ids=["durable", "broadcast"])
+async def test_forged_unsigned_and_malformed_messages_are_refused_and_the_consumer_goes_on(
+    broker: Broker, broadcast: bool
+) -> None:
+    received: list[Event] = []
+
+    async def on_order(event: Event) -> None:
+        received.append(event)
+
+    registry, listener = registry_with(on_order, ("order.placed",), broadcast=broadcast)
+    forged = Codec(signer=Signer("not-the-secret")).encode(hand_made("order.placed", id="forged"))
+    unsigned = Codec().encode(hand_made("order.placed", id="unsigned"))
+    with structlog.testing.capture_logs() as logs:
+        consumer = EventBus(registry, transport=broker.transport(secret="s3cret"))
+        publisher = EventBus(Registry(), transport=broker.transport(secret="s3cret"))
+        async with consumer, publisher:
+            for data in (b"{definitely not json", b"\x93\x01\x02\x03", forged, unsigned):
+                await broker.inject("order.placed", data)
+            good = await publisher.emit("order.placed", {"order": 1})
+            await wait_until(lambda: received, what="the signed event")
+            if not broadcast:
+                await wait_until(lambda: broker.settled(listener.name, "order.placed"))
+
+    assert [event.id for event in received] == [good.id]
+    refused = [log for log in logs if log["event"] == "event_refused"]
+    assert [log["kind"] for log in refused] == ["DecodeError", "DecodeError"] + [
+        "SignatureError"
+    ] * 2
+    assert "forged" in refused[2]["reason"] and "unsigned" in refused[3]["reason"]
+    letters = await broker.dead_letters()
+    if broadcast:
+        assert letters == []  # at-most-once: refused and dropped
+    else:  # dead-lettered with the reason, and acknowledged (settled above)
+        assert [data for data, _ in letters] == [
+            b"{definitely not json",
+            b"\x93\x01\x02\x03",
+            forged,
+            unsigned,
+        ]
+        assert all(error.startswith("refused: ") for _, error in letters)
+
+
+async def test_a_listener_failing_its_last_attempt_is_dead_lettered(broker: Broker) -> None:
+    attempts: list[str] = []
+
+    async def always_fails(event: Event) -> None:
+        attempts.append(event.id)
+        raise RuntimeError("payment service down")
+
+    registry, listener = registry_with(
+        always_fails, ("order.placed",), retry=Retry(attempts=2, backoff=0.01)
+    )
+    async with EventBus(registry, transport=broker.transport()) as bus:
+        event = await bus.emit("order.placed", {"order": 1})
+        await wait_until(lambda: len(attempts) == 2, what="two attempts")
+        await wait_until(lambda: broker.settled(listener.name, "order.placed"), what="the ack")
+    assert attempts == [event.id, event.id]
+    [(data, error)] = await broker.dead_letters()
+    assert Codec().decode(data).id == event.id
+    assert error == "RuntimeError: payment service down"
+
+
+async def test_a_server_restart_loses_no_durable_event(broker: Broker) -> None:
+    received: set[str] = set()
+
+    async def on_order(event: Event) -> None:
+        received.add(event.id)
+
+    registry, _ = registry_with(on_order, ("order.placed",))
+    consumer = EventBus(registry, transport=broker.transport())
+    publisher = EventBus(Registry(), transport=broker.transport())
+    async with consumer, publisher:
+        emitted = [await publisher.emit("order.placed", {"n": n}) for n in range(25)]
+        await wait_until(lambda: len(received) >= 10, what="some events consumed")
+        await asyncio.to_thread(broker.server.stop)
+        emitted += [await publisher.emit("order.placed", {"n": n}) for n in range(25, 50)]
+        await asyncio.to_thread(broker.server.start)
+        emitted += [await publisher.emit("order.placed", {"n": n}) for n in range(50, 60)]
+        ids = {event.id for event in emitted}
+        await wait_until(lambda: ids <= received, timeout=30, what="every event after the restart")
+
+
+async def test_emit_while_unreachable_buffers_then_fails_loudly_when_full(broker: Broker) -> None:
+    received: list[str] = []
+
+    async def on_order(event: Event) -> None:
+        received.append(event.id)
+
+    registry, _ = registry_with(on_order, ("order.placed",))
+    publisher = EventBus(Registry(), transport=broker.transport(max_buffer=3, buffer_timeout=0.2))
+    async with EventBus(registry, transport=broker.transport()), publisher:
+        await asyncio.to_thread(broker.server.stop)
+        buffered = [await publisher.emit("order.placed", {"n": n}) for n in range(3)]
+        with structlog.testing.capture_logs() as logs, pytest.raises(TransportUnavailable):
+            await publisher.emit("order.placed", {"n": 3})
+        [log] = [log for log in logs if log["event"] == "event_not_sent"]
+        assert log["event_id"] and log["queued"] == 3
+        await asyncio.to_thread(broker.server.start)
+        await wait_until(
+            lambda: {e.id for e in buffered} <= set(received), timeout=30, what="the buffer"
+        )
+
+
+async def test_start_fails_loudly_when_the_server_is_unreachable(broker: Broker) -> None:
+    broker.server.stop()
+    options = {"connect_timeout": 0.5} if broker.kind == "nats" else {}
+    with pytest.raises(TransportUnavailable, match="cannot reach"):
+        await EventBus(Registry(), transport=broker.transport(**options)).start()
+
+
+async def test_shutdown_finishes_in_flight_work_within_the_grace_period(broker: Broker) -> None:
+    started, finished = asyncio.Event(), []
+
+    async def slow(event: Event) -> None:
+        started.set()
+        await asyncio.sleep(0.3)
+        finished.append(event.id)
+
+    registry, listener = registry_with(slow, ("order.placed",))
+    bus = EventBus(registry, transport=broker.transport(), grace_period=5.0)
+    async with bus:
+        event = await bus.emit("order.placed", {"n": 1})
+        await started.wait()
+    assert finished == [event.id]
+    assert await broker.settled(listener.name, "order.placed")
+
+
+async def test_work_past_the_grace_period_is_left_for_another_consumer(broker: Broker) -> None:
+    runs: list[str] = []
+
+    async def hangs_once(event: Event) -> None:
+        runs.append(event.id)
+        if len(runs) == 1:
+            await asyncio.Event().wait()
+
+    registry, listener = registry_with(hangs_once, ("order.placed",))
+    options = {"visibility_timeout": 0.5} if broker.kind == "redis" else {"ack_wait": 0.5}
+    async with EventBus(registry, transport=broker.transport(**options), grace_period=0.2) as bus:
+        event = await bus.emit("order.placed", {"n": 1})
+        await wait_until(lambda: runs, what="the first run")
+    assert not await broker.settled(listener.name, "order.placed")
+    async with EventBus(registry, transport=broker.transport(**options)):
+        await wait_until(lambda: len(runs) == 2, what="the redelivery")
+    assert runs == [event.id, event.id]
+
+
+async def test_acquire_once_lets_one_caller_win_per_key_and_ttl(broker: Broker) -> None:
+    first, second = broker.transport(), broker.transport()
+    async with EventBus(Registry(), transport=first), EventBus(Registry(), transport=second):
+        assert await first.acquire_once("cleanup:2026-01-01T00:00", ttl=1.0)
+        assert not await second.acquire_once("cleanup:2026-01-01T00:00", ttl=1.0)
+        assert await second.acquire_once("cleanup:2026-01-01T00:01", ttl=1.0)
+        await wait_until(
+            lambda: second.acquire_once("cleanup:2026-01-01T00:00", ttl=1.0),
+            timeout=10,
+            what="the key to expire",
+        )
