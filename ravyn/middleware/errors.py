@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 from lilya.compat import is_async_callable
+from lilya.enums import WebSocketState
 from lilya.exceptions import HTTPException as LilyaHTTPException
 from lilya.requests import Request
 from lilya.websockets import WebSocket
@@ -53,7 +54,7 @@ class ExceptionMiddleware:
             if state is not None and state.started:
                 raise  # too late to answer: the request-context middleware logs it
             if scope["type"] == "websocket":
-                await self._close_websocket(scope, receive, send, exc)
+                await close_failed_websocket(WebSocket(scope, receive, send), exc)
                 return
             handler = self._handler_for(exc)
             if handler is None:
@@ -79,15 +80,16 @@ class ExceptionMiddleware:
                 return handlers[cls]
         return None
 
-    async def _close_websocket(
-        self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
-    ) -> None:
-        logger.error(
-            "websocket_handler_failed",
-            path=scope.get("path"),
-            exc_info=(type(exc), exc, exc.__traceback__),
-        )
-        await WebSocket(scope, receive, send).close(code=1011)
+
+async def close_failed_websocket(websocket: WebSocket, exc: Exception) -> None:
+    """Log a WebSocket handler's failure and close with 1011 (internal error) if still open."""
+    logger.error(
+        "websocket_handler_failed",
+        path=websocket.scope.get("path"),
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    if websocket.application_state in (WebSocketState.CONNECTING, WebSocketState.CONNECTED):
+        await websocket.close(code=1011)
 
 
 async def send_http_error(send: Any, exc: LilyaHTTPException) -> None:

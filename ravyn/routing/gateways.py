@@ -35,7 +35,20 @@ def join_paths(prefix: str, path: str) -> str:
     return prefix + path
 
 
-class Gateway(Path):
+class _Finalized:
+    """A gateway's endpoint is compiled with the full path and dependencies it inherits."""
+
+    endpoint: HandlerEndpoint | WebSocketEndpoint
+    gateway_dependencies: dict[str, Inject]
+    path: str
+
+    def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
+        self.endpoint.compile(
+            join_paths(prefix, self.path), {**inherited, **self.gateway_dependencies}
+        )
+
+
+class Gateway(_Finalized, Path):
     """Serve an HTTP ``handler`` at ``path`` + the handler's own path."""
 
     def __init__(
@@ -66,13 +79,8 @@ class Gateway(Path):
             include_in_schema=include_in_schema and handler.include_in_schema,
         )
 
-    def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
-        self.endpoint.compile(
-            join_paths(prefix, self.path), {**inherited, **self.gateway_dependencies}
-        )
 
-
-class WebSocketGateway(WebSocketPath):
+class WebSocketGateway(_Finalized, WebSocketPath):
     """Serve a WebSocket ``handler`` at ``path`` + the handler's own path."""
 
     def __init__(
@@ -93,11 +101,6 @@ class WebSocketGateway(WebSocketPath):
         full_path = join_paths(path or "/", handler.path)
         self.endpoint = WebSocketEndpoint(handler, full_path)
         super().__init__(full_path, self.endpoint, name=name or handler.name, middleware=middleware)
-
-    def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
-        self.endpoint.compile(
-            join_paths(prefix, self.path), {**inherited, **self.gateway_dependencies}
-        )
 
 
 class Include(LilyaInclude):

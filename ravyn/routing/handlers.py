@@ -16,11 +16,12 @@ from typing import Any
 import anyio.to_thread
 from lilya.requests import Request
 from lilya.responses import Response
-from lilya.websockets import WebSocket
+from lilya.websockets import WebSocket, WebSocketDisconnect
 
 from ravyn.events.context import current_bus
 from ravyn.events.decorators import ObservableSpec, observable_spec
 from ravyn.exceptions import ImproperlyConfigured
+from ravyn.middleware.errors import close_failed_websocket
 from ravyn.routing.binding import BindingPlan
 from ravyn.routing.dependencies import Inject
 from ravyn.routing.encoding import JSON, ResponseSpec
@@ -177,42 +178,24 @@ class WebSocketEndpoint:
         kwargs, request_scope, _ = await self.plan.bind(scope, receive, websocket)
         try:
             await self.route.handler(**kwargs)
+        except WebSocketDisconnect:
+            pass  # the client left: the normal end of a conversation, not an error
+        except Exception as exc:  # Lilya's WebSocketPath would swallow it unlogged
+            await close_failed_websocket(websocket, exc)
         finally:
             if request_scope is not None and request_scope.exit_stack is not None:
                 await request_scope.exit_stack.aclose()
 
 
 def route(
-    path: str = "/",
-    methods: Sequence[str] = ("GET",),
-    *,
-    status_code: int | None = None,
-    dependencies: Mapping[str, Inject] | None = None,
-    response_class: type[Response] | None = None,
-    media_type: str = JSON,
-    name: str | None = None,
-    tags: Sequence[str] = (),
-    summary: str | None = None,
-    description: str | None = None,
-    include_in_schema: bool = True,
+    path: str = "/", methods: Sequence[str] = ("GET",), **options: Any
 ) -> Callable[[Callable[..., Any]], RouteHandler]:
-    """Declare ``func`` as the handler of ``path`` for ``methods``."""
+    """Declare ``func`` as the handler of ``path`` for ``methods``; ``options`` are those of
+    ``RouteHandler`` (status_code, dependencies, response_class, media_type, name, tags,
+    summary, description, include_in_schema)."""
 
     def decorate(func: Callable[..., Any]) -> RouteHandler:
-        return RouteHandler(
-            func,
-            path,
-            methods,
-            status_code=status_code,
-            dependencies=dependencies,
-            response_class=response_class,
-            media_type=media_type,
-            name=name,
-            tags=tags,
-            summary=summary,
-            description=description,
-            include_in_schema=include_in_schema,
-        )
+        return RouteHandler(func, path, methods, **options)
 
     return decorate
 
