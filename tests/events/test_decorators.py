@@ -129,22 +129,24 @@ def test_registries_are_isolated() -> None:
     assert [lsn.func for lsn in second.listeners_for("x")] == [in_second]
 
 
-class Notifier:
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.sent: list[str] = []
+with use_registry():  # its sender must not land in the process default registry
 
-    @observable(listen=["user_registered"])
-    async def welcome(self, email: str) -> None:
-        self.sent.append(f"{self.prefix} {email}")
+    class Notifier:
+        def __init__(self, prefix: str) -> None:
+            self.prefix = prefix
+            self.sent: list[str] = []
 
-    @observable(listen=["user_registered"])
-    def audit(self, email: str) -> None:
-        self.sent.append(f"audit {email}")
+        @observable(listen=["user_registered"])
+        async def welcome(self, email: str) -> None:
+            self.sent.append(f"{self.prefix} {email}")
 
-    @observable(send=["greeted"])
-    async def greet(self, name: str) -> dict:
-        return {"greeting": f"{self.prefix} {name}"}
+        @observable(listen=["user_registered"])
+        def audit(self, email: str) -> None:
+            self.sent.append(f"audit {email}")
+
+        @observable(send=["greeted"])
+        async def greet(self, name: str) -> dict:
+            return {"greeting": f"{self.prefix} {name}"}
 
 
 async def test_methods_listen_once_their_instance_is_attached(bus: EventBus) -> None:
