@@ -1,8 +1,13 @@
+import threading
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import pytest
+from asyncz.triggers import IntervalTrigger
 
 from ravyn.app import Ravyn
+from ravyn.contrib.schedulers.asyncz import decorator
+from ravyn.contrib.schedulers.asyncz.decorator import scheduler
 from ravyn.events import Registry, observable, trigger_event, use_registry
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.extensions import Extension
@@ -100,3 +105,24 @@ def test_observers_modules_are_imported_before_the_bus(tmp_path, monkeypatch):
     with use_registry(Registry()):
         app = Ravyn(observers=["shop_listeners"])
     assert [listener.name for listener in app.events.registry.listeners] == ["shop_listeners:ship"]
+
+
+def test_declared_jobs_run_while_the_app_runs_and_emit_on_its_bus(monkeypatch):
+    monkeypatch.setattr(decorator, "registered_jobs", [])
+    ticked = threading.Event()
+    with use_registry(Registry()):
+
+        @scheduler(name="tick", trigger=IntervalTrigger(hours=1), next_run_time=datetime.now(UTC))
+        @observable(send=["ticked"])
+        async def tick() -> dict:
+            return {"ok": True}
+
+        @observable(listen=["ticked"])
+        async def on_tick(ok: bool) -> None:
+            ticked.set()
+
+        app = Ravyn()
+
+    with TestClient(app):
+        assert ticked.wait(timeout=10)
+    assert app.events.metrics.for_event("ticked").emitted == 1

@@ -90,3 +90,9 @@ def test_websocket(address):
     with connect(f"ws://{address}/echo") as socket:
         socket.send("hi")
         assert msgspec.json.decode(socket.recv(timeout=10)) == {"echo": "hi"}
+
+
+def test_head_of_a_get_route_has_no_body(address):
+    response = httpx.head(f"http://{address}/hello")
+    assert response.status_code == 200
+    assert response.content == b""
