@@ -1,0 +1,13 @@
+"""A listeners-only module, run by `python -m ravyn.events.worker docs_src.transports.listeners`."""
+
+from ravyn.utils.decorators import observable
+
+
+@observable(listen=["user_registered"], retry=3, timeout=30)
+async def send_welcome_email(email: str) -> None:
+    print(f"welcome email sent to {email}", flush=True)
+
+
+@observable(listen=["user.*"])  # any user.<something> event
+async def audit_user_changes(payload: dict) -> None:
+    print(f"audit {payload}", flush=True)
