@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from contextvars import copy_context
+from contextvars import Token, copy_context
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import structlog
 
-from ravyn.events.context import current_event_var, request_trace_var
+from ravyn.events.context import current_bus_var, current_event_var, request_trace_var
 from ravyn.events.eager import SUSPENDED, EagerRunner
 from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT, Event, new_event_id
 from ravyn.events.errors import BusClosedError, ListenerBindingError
@@ -214,7 +214,7 @@ class EventBus:
         Raises the final failure after logging and counting it: a durable transport acks
         on return and retries or dead-letters on raise.
         """
-        token = current_event_var.set(event)
+        tokens = self._enter_listener_context(event)
         listener_counters = self.metrics.for_listener(listener.name)
         event_counters = self.metrics.for_event(event.name)
         listener_counters.in_flight += 1
@@ -231,7 +231,8 @@ class EventBus:
         finally:
             listener_counters.in_flight -= 1
             event_counters.in_flight -= 1
-            current_event_var.reset(token)
+            current_event_var.reset(tokens[0])
+            current_bus_var.reset(tokens[1])
 
     def catalogue(self) -> dict[str, Any]:
         """What is wired on this bus: see ``Registry.catalogue``."""
@@ -279,6 +280,11 @@ class EventBus:
             headers=trace_headers,
         )
 
+    def _enter_listener_context(self, event: Event) -> tuple[Token[Any], Token[Any]]:
+        """A listener sees the event it runs for (causation) and this bus (its
+        ``trigger_event`` calls land here)."""
+        return current_event_var.set(event), current_bus_var.set(self)
+
     def _runner_for_loop(self) -> EagerRunner:
         runner = self._runner
         if runner is None or runner.loop is not asyncio.get_running_loop():
@@ -306,7 +312,7 @@ class EventBus:
             return
         start = self._runner_for_loop().start
         event_context = copy_context()
-        event_context.run(current_event_var.set, event)
+        event_context.run(self._enter_listener_context, event)
         for listener, listener_counters in targets:
             if broadcast_only and not listener.broadcast:
                 continue

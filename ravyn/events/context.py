@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ravyn.events.bus import EventBus
     from ravyn.events.envelope import Event
 
-_current_bus: ContextVar[EventBus | None] = ContextVar("ravyn_current_bus", default=None)
+current_bus_var: ContextVar[EventBus | None] = ContextVar("ravyncurrent_bus_var", default=None)
 current_event_var: ContextVar[Event | None] = ContextVar("ravyn_current_event", default=None)
 request_trace_var: ContextVar[tuple[str, str | None] | None] = ContextVar(
     "ravyn_request_trace", default=None
@@ -24,7 +24,7 @@ request_trace_var: ContextVar[tuple[str, str | None] | None] = ContextVar(
 
 def current_bus() -> EventBus:
     """The bus of the app serving this task, else the process default bus."""
-    bus = _current_bus.get()
+    bus = current_bus_var.get()
     if bus is not None:
         return bus
     from ravyn.events.bus import default_bus  # bus.py imports this module
@@ -35,11 +35,11 @@ def current_bus() -> EventBus:
 @contextmanager
 def bus_context(bus: EventBus) -> Iterator[EventBus]:
     """Make ``bus`` the current bus inside the block (an app does this per request)."""
-    token = _current_bus.set(bus)
+    token = current_bus_var.set(bus)
     try:
         yield bus
     finally:
-        _current_bus.reset(token)
+        current_bus_var.reset(token)
 
 
 def current_event() -> Event | None:

@@ -220,3 +220,16 @@ async def test_listener_context_changes_stay_in_the_listener(bus: EventBus) -> N
     await bus.emit("go")
     assert sorted(seen) == ["emitter", "first"]
     assert var.get() == "emitter"
+
+
+async def test_trigger_event_in_a_listener_lands_on_the_listeners_bus(registry) -> None:
+    from ravyn.events.testing import capture
+
+    @observable(listen=["first"])
+    async def relay() -> None:
+        await trigger_event("second", {"n": 1})
+
+    bus = EventBus(registry)  # not the current bus of this task
+    with capture(bus) as captured:
+        await bus.emit("first")
+    assert captured.names() == ["first", "second"]
