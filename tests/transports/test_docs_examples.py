@@ -98,16 +98,24 @@ async def test_a_signed_event_published_with_nats_py(nats_server: NATSServer) ->
     assert len(received[0].headers["signature"]) == 64
 
 
-async def test_the_worker_sample(redis_server: RedisServer, tmp_path: Path) -> None:
-    log = tmp_path / "worker.log"
+def start_worker(command: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "ravyn.events.worker", "docs_src.transports.listeners"]
-            + ["--transport", redis_server.url, "--grace", "5"],
+        return subprocess.Popen(
+            command,
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO), **env},
         )
+
+
+async def test_the_worker_sample(redis_server: RedisServer, tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    worker = start_worker(
+        [sys.executable, "-m", "ravyn.events.worker", "docs_src.transports.listeners"]
+        + ["--transport", redis_server.url, "--grace", "5"],
+        log,
+    )
     try:
         await wait_until(lambda: "worker_ready" in log.read_text(), 15, "the worker")
         async with EventBus(Registry(), transport=RedisTransport(redis_server.url)) as bus:
@@ -122,6 +130,21 @@ async def test_the_worker_sample(redis_server: RedisServer, tmp_path: Path) -> N
         )
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(10) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
+async def test_the_worker_started_from_python(redis_server: RedisServer, tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    worker = start_worker(
+        [sys.executable, str(SAMPLES / "worker_main.py")], log, REDIS_URL=redis_server.url
+    )
+    try:
+        await wait_until(lambda: "worker_ready" in log.read_text(), 15, "the worker")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(10) == 0
+        assert "worker_stopped" in log.read_text()
     finally:
         if worker.poll() is None:
             worker.kill()
