@@ -6,14 +6,23 @@ JSON body (a msgspec Struct in both apps) and echoes it. The ASGI app is called 
 interleaved between the apps. Ravyn's access line is measured both filtered out by the log
 level and rendered as JSON (to /dev/null), since a production app writes one per request.
 
-Run: .venv/bin/python bench/bench_http.py
+With ``--server``, the same two apps also run on uvicorn (1 worker, httptools + uvloop,
+pinned to CPU 0) loaded by ``wrk -t1 -c32`` (pinned to CPU 1), as in the field's anchors.
+
+Run: .venv/bin/python bench/bench_http.py [--server]
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
+import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -60,6 +69,12 @@ def ravyn_app() -> Ravyn:
         return item
 
     return Ravyn(routes=[hello, create_item], enable_scheduler=False)
+
+
+def ravyn_server_app() -> Ravyn:
+    """The factory uvicorn loads for ``--server``: access line filtered as in process."""
+    quiet_access_log()
+    return ravyn_app()
 
 
 def scope_for(method: str, path: str) -> dict:
@@ -137,20 +152,117 @@ async def main(devnull) -> None:
                         await measure(app, method, path, status)
                     )
     quiet_access_log()
-    medians = {key: statistics.median(values) for key, values in results.items()}
-    print(f"\nIn-process ASGI, {REQUESTS:,} sequential requests, median of {ROUNDS} rounds")
+    print_table(
+        f"In-process ASGI, {REQUESTS:,} sequential requests, median of {ROUNDS} rounds",
+        {
+            name: {method: statistics.median(results[(name, method)]) for method in ("GET", "POST")}
+            for name, _, _ in systems
+        },
+    )
+
+
+def print_table(title: str, rates: dict[str, dict[str, float]]) -> None:
+    """One row per system, req/s and the ratio to the first row (the baseline)."""
+    baseline = next(iter(rates.values()))
+    print(f"\n{title}")
     print(f"{'system':<40} {'GET req/s':>11} {'POST req/s':>11} {'GET x':>7} {'POST x':>7}")
-    baseline = systems[0][0]
-    for name, _, _ in systems:
-        get_rate, post_rate = medians[(name, "GET")], medians[(name, "POST")]
-        get_ratio = get_rate / medians[(baseline, "GET")]
-        post_ratio = post_rate / medians[(baseline, "POST")]
+    for name, rate in rates.items():
         print(
-            f"{name:<40} {get_rate:>11,.0f} {post_rate:>11,.0f} "
-            f"{get_ratio:>6.2f}x {post_ratio:>6.2f}x"
+            f"{name:<40} {rate['GET']:>11,.0f} {rate['POST']:>11,.0f} "
+            f"{rate['GET'] / baseline['GET']:>6.2f}x {rate['POST'] / baseline['POST']:>6.2f}x"
         )
+
+
+SERVER_SECONDS = 4
+WRK_POST_SCRIPT = f"""
+wrk.method = "POST"
+wrk.body = '{BODY.decode()}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wrk_rate(url: str, script: str | None) -> float:
+    command = ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{SERVER_SECONDS}s"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output:
+        raise RuntimeError(f"wrk saw error responses from {url}:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def serve_and_load(factory: str) -> dict[str, float]:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "taskset",
+            "-c",
+            "0",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            factory,
+            "--factory",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:  # the server process needs a moment to import and listen
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"{factory} did not start") from None
+                time.sleep(0.05)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+            script.write(WRK_POST_SCRIPT)
+            script.flush()
+            return {
+                "GET": wrk_rate(f"http://127.0.0.1:{port}/hello", None),
+                "POST": wrk_rate(f"http://127.0.0.1:{port}/items", script.name),
+            }
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def server_table() -> None:
+    if not (shutil.which("wrk") and shutil.which("taskset")):
+        print("\n--server needs wrk and taskset (apt-get install -y wrk util-linux)")
+        return
+    rates = {
+        "Lilya 0.29 (msgspec in the handler)": serve_and_load("bench.bench_http:lilya_app"),
+        "ravyn (access line filtered by level)": serve_and_load(
+            "bench.bench_http:ravyn_server_app"
+        ),
+    }
+    print_table(
+        f"uvicorn 1 worker (httptools, uvloop) on CPU 0, wrk -t1 -c32 -d{SERVER_SECONDS}s on CPU 1",
+        rates,
+    )
 
 
 if __name__ == "__main__":
     with open(os.devnull, "w") as devnull:
         asyncio.run(main(devnull))
+    if "--server" in sys.argv:
+        server_table()
