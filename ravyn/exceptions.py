@@ -55,7 +55,7 @@ class MethodNotAllowed(HTTPException):
     status_code = 405
 
 
-class ValidationErrorException(HTTPException):
+class RequestValidationError(HTTPException):
     """422: a parameter or the body does not fit the handler's declared types.
 
     ``detail`` is a list of ``{"loc": [source, field], "msg": ...}``.

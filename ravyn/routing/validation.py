@@ -7,14 +7,14 @@ from typing import Any
 
 import msgspec
 
-from ravyn.exceptions import HTTPException, ValidationErrorException
+from ravyn.exceptions import HTTPException, RequestValidationError
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"missing required field `(?P<field>[^`]+)`")
 _SEGMENT = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 
-def validation_error(source: str, exc: msgspec.ValidationError) -> ValidationErrorException:
+def validation_error(source: str, exc: msgspec.ValidationError) -> RequestValidationError:
     """A 422 whose detail is ``[{"loc": [source, field, ...], "msg": ...}]``."""
     message = str(exc)
     loc: list[Any] = [source]
@@ -26,7 +26,7 @@ def validation_error(source: str, exc: msgspec.ValidationError) -> ValidationErr
     missing = _MISSING.search(message)
     if missing is not None:
         loc.append(missing.group("field"))
-    return ValidationErrorException(detail=[{"loc": loc, "msg": message}])
+    return RequestValidationError(detail=[{"loc": loc, "msg": message}])
 
 
 def malformed_body(exc: msgspec.DecodeError) -> HTTPException:
