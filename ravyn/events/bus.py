@@ -353,14 +353,11 @@ class EventBus:
             listener_counters.delivered += 1
             self._tell_taps(event, listener, None)
         elif isinstance(exc, asyncio.CancelledError) and self._state == _STOPPING:
-            event_counters.dropped += 1
-            listener_counters.dropped += 1
+            self._count(event, listener, "dropped")
             self._tell_taps(event, listener, exc)
             logger.warning(
                 "listener_cancelled",
-                event_name=event.name,
-                event_id=event.id,
-                listener=listener.name,
+                **_about(event, listener),
                 reason="bus stopped before the listener finished (grace period over)",
             )
         else:
@@ -377,13 +374,20 @@ class EventBus:
                 if not waiter.done():
                     waiter.set_result(None)
 
+    def _count(self, event: Event, listener: Listener, counter: str) -> None:
+        """Add one to ``counter`` of the event and of the listener (rare outcomes only)."""
+        for counters in (
+            self.metrics.for_event(event.name),
+            self.metrics.for_listener(listener.name),
+        ):
+            setattr(counters, counter, getattr(counters, counter) + 1)
+
     def _tell_taps(self, event: Event, listener: Listener, error: BaseException | None) -> None:
         for tap in self.taps:
             tap.finished(event, listener, error)
 
     def _record_failure(self, event: Event, listener: Listener, exc: BaseException) -> None:
-        self.metrics.for_event(event.name).failed += 1
-        self.metrics.for_listener(listener.name).failed += 1
+        self._count(event, listener, "failed")
         self._tell_taps(event, listener, exc)
         if isinstance(exc, ListenerBindingError):
             reason = "binding"
@@ -393,9 +397,7 @@ class EventBus:
             reason = "exception"
         logger.error(
             "listener_failed",
-            event_name=event.name,
-            event_id=event.id,
-            listener=listener.name,
+            **_about(event, listener),
             reason=reason,
             error=repr(exc),
             exc_info=exc,
@@ -446,14 +448,11 @@ class EventBus:
             except Exception as exc:
                 if attempt == attempts:
                     raise
-                self.metrics.for_event(event.name).retried += 1
-                self.metrics.for_listener(listener.name).retried += 1
+                self._count(event, listener, "retried")
                 delay = listener.retry.delay(attempt)
                 logger.warning(
                     "listener_retry",
-                    event_name=event.name,
-                    event_id=event.id,
-                    listener=listener.name,
+                    **_about(event, listener),
                     attempt=attempt,
                     delay=delay,
                     error=repr(exc),
@@ -468,8 +467,7 @@ class EventBus:
             with anyio.fail_after(listener.timeout):
                 await listener.call(event)
         except TimeoutError:
-            self.metrics.for_event(event.name).timed_out += 1
-            self.metrics.for_listener(listener.name).timed_out += 1
+            self._count(event, listener, "timed_out")
             raise
 
     def _limiter(self, listener: Listener) -> anyio.Semaphore:
@@ -477,6 +475,11 @@ class EventBus:
         if limiter is None:
             limiter = self._limiters[listener.name] = anyio.Semaphore(listener.max_concurrency)
         return limiter
+
+
+def _about(event: Event, listener: Listener) -> dict[str, str]:
+    """The log fields naming one listener execution."""
+    return {"event_name": event.name, "event_id": event.id, "listener": listener.name}
 
 
 _default_bus: EventBus | None = None
