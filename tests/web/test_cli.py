@@ -5,13 +5,23 @@ import sys
 import pytest
 
 from ravyn.cli import build_parser, main
+from ravyn.events import Registry, use_registry
 from tests.web.helpers import ROOT
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_events_prints_the_catalogue_table(capsys, monkeypatch):
+@pytest.fixture
+def isolated_first_app(monkeypatch):
+    """Import docs_src.first_app afresh, its listeners in a registry of this test."""
     monkeypatch.chdir(ROOT)
+    monkeypatch.delitem(sys.modules, "docs_src.first_app", raising=False)
+    with use_registry(Registry()):
+        yield
+    sys.modules.pop("docs_src.first_app", None)
+
+
+def test_events_prints_the_catalogue_table(capsys, isolated_first_app):
     main(["events", "docs_src.first_app:app"])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["EVENT", "SENDERS", "LISTENERS"]
@@ -20,8 +30,7 @@ def test_events_prints_the_catalogue_table(capsys, monkeypatch):
     assert "docs_src.first_app:send_welcome_email" in row
 
 
-def test_events_json(capsys, monkeypatch):
-    monkeypatch.chdir(ROOT)
+def test_events_json(capsys, isolated_first_app):
     main(["events", "docs_src.first_app:app", "--json"])
     catalogue = json.loads(capsys.readouterr().out)
     assert catalogue["events"][0]["name"] == "user_registered"
