@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 from asyncz.triggers import IntervalTrigger
+from structlog.testing import capture_logs
 
 from ravyn.app import Ravyn
 from ravyn.contrib.schedulers.asyncz import decorator
@@ -126,3 +127,24 @@ def test_declared_jobs_run_while_the_app_runs_and_emit_on_its_bus(monkeypatch):
     with TestClient(app):
         assert ticked.wait(timeout=10)
     assert app.events.metrics.for_event("ticked").emitted == 1
+
+
+def test_startup_logs_the_catalogue_and_its_warnings():
+    with use_registry(Registry()):
+
+        @observable(send=["nobody_listens"])
+        async def lonely() -> None: ...
+
+        @observable(listen=["never_sent"])
+        async def waiting() -> None: ...
+
+        app = Ravyn()
+    with capture_logs() as logs, TestClient(app):
+        pass
+    [catalogue] = [log for log in logs if log["event"] == "event_catalogue"]
+    assert set(catalogue["events"]) == {"nobody_listens", "never_sent"}
+    warnings = {log["kind"]: log["event_name"] for log in logs if log["log_level"] == "warning"}
+    assert warnings == {
+        "sent_without_listener": "nobody_listens",
+        "listened_but_never_sent": "never_sent",
+    }

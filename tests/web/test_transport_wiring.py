@@ -1,0 +1,56 @@
+"""An app with ``event_transport=<url>``: route events travel through a real Redis."""
+
+import threading
+
+import pytest
+
+from ravyn.app import Ravyn
+from ravyn.events import Event, Registry, observable, use_registry
+from ravyn.routing import post
+from ravyn.settings import RavynSettings
+from ravyn.testclient import TestClient
+from tests.transports.servers import RedisServer
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server.url
+    server.stop()
+
+
+def test_transport_url_builds_a_transport_with_the_settings_secret():
+    app = Ravyn(
+        event_transport="redis://127.0.0.1:6390/0",
+        settings=RavynSettings(event_secret="s3cret"),
+    )
+    assert type(app.events.transport).__name__ == "RedisTransport"
+
+
+def test_route_event_is_delivered_back_through_redis(redis_url):
+    delivered = threading.Event()
+    received: list[Event] = []
+    with use_registry(Registry()):
+
+        @post("/orders")
+        @observable(send=["order_placed"])
+        async def place(sku: str) -> dict:
+            return {"sku": sku}
+
+        @observable(listen=["order_placed"])
+        async def ship(event: Event) -> None:
+            received.append(event)
+            delivered.set()
+
+        app = Ravyn(routes=[place], event_transport=redis_url)
+
+    with TestClient(app) as client:
+        response = client.post("/orders", json={"sku": "pen"}, headers={"x-request-id": "r-9"})
+        assert response.status_code == 201
+        assert delivered.wait(timeout=20)
+    [event] = received
+    assert (event.payload, event.source) == ({"sku": "pen"}, "POST /orders")
+    assert event.headers["correlation-id"] == "r-9"
