@@ -113,6 +113,7 @@ class EventBus:
         try:
             if self.transport is not None:
                 await self.transport.stop(self.grace_period)
+        finally:
             with anyio.move_on_after(self.grace_period):
                 await self.idle()
             cancelled = self._in_flight
@@ -121,9 +122,8 @@ class EventBus:
                 with anyio.CancelScope(shield=True):
                     await self._runner.wait_closed()
                 self._runner = None
-        finally:
             self._state = _STOPPED
-        logger.info("bus_stopped", cancelled=cancelled, grace_period=self.grace_period)
+            logger.info("bus_stopped", cancelled=cancelled, grace_period=self.grace_period)
 
     async def __aenter__(self) -> EventBus:
         await self.start()

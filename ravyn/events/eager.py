@@ -49,6 +49,11 @@ class _Resume:
 
     def __await__(self) -> Generator[Any, Any, Any]:
         coro, run, value = self.coro, self.context.run, self.first
+        if value is None:  # a bare yield (sleep(0)): the hand-off already let others run
+            try:
+                value = run(coro.send, None)
+            except StopIteration as stop:
+                return stop.value
         while True:
             try:
                 sent = yield value
