@@ -2,31 +2,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from .brokers import Broker, NATSBroker, Outcomes, RedisBroker, Worker
-from .servers import NATSServer, RedisServer
+from .servers import NATSServer, RedisServer, Server
+
+ServerT = TypeVar("ServerT", bound=Server)
+
+
+def running(server: ServerT) -> Iterator[ServerT]:
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    data = tmp_path / "redis"
-    data.mkdir()
-    server = RedisServer(data)
-    server.start()
-    yield server
-    server.stop()
+    (tmp_path / "redis").mkdir()
+    yield from running(RedisServer(tmp_path / "redis"))
 
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NATSServer]:
-    data = tmp_path / "nats"
-    data.mkdir()
-    server = NATSServer(data)
-    server.start()
-    yield server
-    server.stop()
+    (tmp_path / "nats").mkdir()
+    yield from running(NATSServer(tmp_path / "nats"))
 
 
 @pytest.fixture(params=["redis", "nats"])

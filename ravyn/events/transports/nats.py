@@ -20,19 +20,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from ravyn.events.codec import DEFAULT_MAX_EVENT_SIZE, Codec, Format
-from ravyn.events.signing import Signer
+from ravyn.events.codec import DEFAULT_MAX_EVENT_SIZE, Format
 from ravyn.events.transports.base import TransportUnavailable
-from ravyn.events.transports.delivery import Deliveries, Outcome, Verdict
-from ravyn.events.transports.outbox import Outbox, Outgoing
-from ravyn.events.transports.subscriptions import Subscriptions, as_subject
-from ravyn.events.transports.tasks import BackgroundTasks
+from ravyn.events.transports.broker import BrokerTransport
+from ravyn.events.transports.delivery import Outcome, Verdict
+from ravyn.events.transports.outbox import Outgoing
+from ravyn.events.transports.subscriptions import as_subject
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -66,7 +64,9 @@ def durable_name(listener_name: str) -> str:
     return f"{INVALID_NAME_CHARACTERS.sub('_', listener_name)[:200]}_{digest}"
 
 
-class NATSTransport:
+class NATSTransport(BrokerTransport):
+    kind = "nats"
+
     def __init__(
         self,
         servers: list[str] | None = None,
@@ -87,6 +87,14 @@ class NATSTransport:
         publish_timeout: float = 5.0,
         connect_timeout: float = 5.0,
     ) -> None:
+        super().__init__(
+            format=format,
+            secret=secret,
+            max_event_size=max_event_size,
+            max_deliveries=max_deliveries,
+            max_buffer=max_buffer,
+            buffer_timeout=buffer_timeout,
+        )
         self.servers = servers or ["nats://127.0.0.1:4222"]
         self.jetstream = jetstream
         self.prefix = subject_prefix
@@ -96,20 +104,13 @@ class NATSTransport:
         self.once_bucket = f"{INVALID_NAME_CHARACTERS.sub('_', subject_prefix)}_once"
         self.max_age = max_age
         self.max_msgs = max_msgs
-        self.codec = Codec(format, max_size=max_event_size, signer=Signer.from_environment(secret))
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
         self.ack_wait = ack_wait
-        self.max_deliveries = max_deliveries
         self.publish_timeout = publish_timeout
         self.connect_timeout = connect_timeout
-        self._outbox = Outbox(
-            self._send, transport="nats", max_buffer=max_buffer, buffer_timeout=buffer_timeout
-        )
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
-        self._deliveries: Deliveries | None = None
-        self._tasks = BackgroundTasks("nats")
         self._subscriptions: list[Any] = []
 
     def subject(self, event_name: str) -> str:
@@ -121,11 +122,7 @@ class NATSTransport:
         Raises TransportUnavailable when no server can be reached.
         """
         nats = _import_nats()
-        self._tasks = BackgroundTasks("nats")
-        self._deliveries = Deliveries(
-            bus, self.codec, transport="nats", max_deliveries=self.max_deliveries
-        )
-        subscriptions = Subscriptions.of(bus.registry)
+        subscriptions = self._begin(bus)
         try:
             # Once connected, reconnect forever; the first connection gets `connect_timeout`.
             self._nc = await asyncio.wait_for(
@@ -174,7 +171,7 @@ class NATSTransport:
                 f"event name {event.name!r} cannot be a NATS subject: use letters, digits, "
                 "'_', '-' and '.' between non-empty parts"
             )
-        await self._outbox.put(event, self.codec.encode(event))
+        await super().publish(event)
 
     async def acquire_once(self, key: str, ttl: float) -> bool:
         if self._js is None:
@@ -195,23 +192,16 @@ class NATSTransport:
             ) from exc
         return True
 
-    async def stop(self, grace_period: float) -> None:
-        """Stop fetching; give in-flight listeners and queued publishes the grace period.
-
-        What is still running then is cancelled; its message is not acknowledged, so the
-        server redelivers it to another consumer after `ack_wait`.
-        """
-        deadline = time.monotonic() + grace_period
+    async def _stop_receiving(self) -> None:
         for subscription in self._subscriptions:
             await subscription.unsubscribe()
         self._subscriptions.clear()
-        await self._tasks.stop(deadline)
-        await self._outbox.stop(max(0.0, deadline - time.monotonic()))
+
+    async def _disconnect(self) -> None:
         if self._nc is not None:
             await self._nc.close()  # flushes the acks already written
             self._nc = None
             self._js = None
-        logger.info("transport_stopped")
 
     # --- publishing ------------------------------------------------------------------------
 
@@ -379,8 +369,3 @@ class NATSTransport:
                 "NATSTransport has no JetStream: it is not started or jetstream=False"
             )
         return self._js
-
-    def _require_deliveries(self) -> Deliveries:
-        if self._deliveries is None:
-            raise RuntimeError("NATSTransport is not started: start it with the bus")
-        return self._deliveries

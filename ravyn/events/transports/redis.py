@@ -16,27 +16,24 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from ravyn.events.codec import DEFAULT_MAX_EVENT_SIZE, Codec, Format
+from ravyn.events.codec import DEFAULT_MAX_EVENT_SIZE, Format
 from ravyn.events.registry import matches
-from ravyn.events.signing import Signer
 from ravyn.events.transports.base import TransportUnavailable
-from ravyn.events.transports.delivery import Deliveries, Outcome, Verdict
-from ravyn.events.transports.outbox import Outbox, Outgoing
+from ravyn.events.transports.broker import BrokerTransport
+from ravyn.events.transports.delivery import Outcome, Verdict
+from ravyn.events.transports.outbox import Outgoing
 from ravyn.events.transports.subscriptions import Subscriptions, as_glob
-from ravyn.events.transports.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from ravyn.events.bus import EventBus
-    from ravyn.events.envelope import Event
     from ravyn.events.listener import Listener
 
 logger = structlog.get_logger("ravyn.events.transports.redis")
@@ -63,7 +60,9 @@ def _import_redis() -> Any:
     return redis_asyncio
 
 
-class RedisTransport:
+class RedisTransport(BrokerTransport):
+    kind = "redis"
+
     def __init__(
         self,
         url: str = "redis://127.0.0.1:6379/0",
@@ -82,27 +81,28 @@ class RedisTransport:
         buffer_timeout: float = 5.0,
         consumer_name: str | None = None,
     ) -> None:
+        super().__init__(
+            format=format,
+            secret=secret,
+            max_event_size=max_event_size,
+            max_deliveries=max_deliveries,
+            max_buffer=max_buffer,
+            buffer_timeout=buffer_timeout,
+        )
         self.url = url
         self.prefix = stream_prefix
         self.maxlen = maxlen
         self.dead_letter_maxlen = dead_letter_maxlen
-        self.codec = Codec(format, max_size=max_event_size, signer=Signer.from_environment(secret))
         self.batch_size = batch_size
         self.block_ms = int(block * 1000)
         self.visibility_timeout = visibility_timeout
-        self.max_deliveries = max_deliveries
         self.consumer_name = (
             consumer_name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         )
         self.dead_letter_stream = f"{stream_prefix}:dead"
-        self._outbox = Outbox(
-            self._send, transport="redis", max_buffer=max_buffer, buffer_timeout=buffer_timeout
-        )
         self._errors: tuple[type[BaseException], ...] = (OSError,)
         self._response_error: type[BaseException] = OSError
         self._client: Redis | None = None
-        self._deliveries: Deliveries | None = None
-        self._tasks = BackgroundTasks("redis")
 
     def key(self, event_name: str) -> str:
         """The stream key and pub/sub channel of an event name."""
@@ -119,11 +119,7 @@ class RedisTransport:
         self._response_error = redis_asyncio.ResponseError
         self._client = redis_asyncio.Redis.from_url(self.url)
         self._publish_script = self._client.register_script(PUBLISH_SCRIPT)
-        self._tasks = BackgroundTasks("redis")
-        self._deliveries = Deliveries(
-            bus, self.codec, transport="redis", max_deliveries=self.max_deliveries
-        )
-        subscriptions = Subscriptions.of(bus.registry)
+        subscriptions = self._begin(bus)
         try:
             await self._client.ping()
             for listener, names in subscriptions.durable:
@@ -148,9 +144,6 @@ class RedisTransport:
             broadcast=sorted(subscriptions.broadcast),
         )
 
-    async def publish(self, event: Event) -> None:
-        await self._outbox.put(event, self.codec.encode(event))
-
     async def acquire_once(self, key: str, ttl: float) -> bool:
         try:
             taken = await self._require_client().set(
@@ -162,19 +155,10 @@ class RedisTransport:
             ) from exc
         return bool(taken)
 
-    async def stop(self, grace_period: float) -> None:
-        """Stop fetching; give in-flight listeners and queued publishes the grace period.
-
-        Whatever is still running then is cancelled and stays pending in its group, where
-        another consumer takes it over after `visibility_timeout`.
-        """
-        deadline = time.monotonic() + grace_period
-        await self._tasks.stop(deadline)
-        await self._outbox.stop(max(0.0, deadline - time.monotonic()))
+    async def _disconnect(self) -> None:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-        logger.info("transport_stopped", consumer=self.consumer_name)
 
     # --- publishing ------------------------------------------------------------------------
 
@@ -406,8 +390,3 @@ class RedisTransport:
         if self._client is None:
             raise RuntimeError("RedisTransport is not started: start it with the bus")
         return self._client
-
-    def _require_deliveries(self) -> Deliveries:
-        if self._deliveries is None:
-            raise RuntimeError("RedisTransport is not started: start it with the bus")
-        return self._deliveries

@@ -1,0 +1,86 @@
+"""What a transport does the same on any broker: encoding, buffering, delivery, shutdown.
+
+`RedisTransport` and `NATSTransport` extend it with their broker's commands: `_send` a
+batch of encoded events, connect and subscribe in `start`, and `_disconnect`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+import structlog
+
+from ravyn.events.codec import Codec, Format
+from ravyn.events.signing import Signer
+from ravyn.events.transports.delivery import Deliveries
+from ravyn.events.transports.outbox import Outbox, Outgoing
+from ravyn.events.transports.subscriptions import Subscriptions
+from ravyn.events.transports.tasks import BackgroundTasks
+
+if TYPE_CHECKING:
+    from ravyn.events.bus import EventBus
+    from ravyn.events.envelope import Event
+
+logger = structlog.get_logger("ravyn.events.transports")
+
+
+class BrokerTransport:
+    kind: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        format: Format,
+        secret: str | bytes | None,
+        max_event_size: int,
+        max_deliveries: int,
+        max_buffer: int,
+        buffer_timeout: float,
+    ) -> None:
+        self.codec = Codec(format, max_size=max_event_size, signer=Signer.from_environment(secret))
+        self.max_deliveries = max_deliveries
+        self._outbox = Outbox(
+            self._send, transport=self.kind, max_buffer=max_buffer, buffer_timeout=buffer_timeout
+        )
+        self._tasks = BackgroundTasks(self.kind)
+        self._deliveries: Deliveries | None = None
+
+    def _begin(self, bus: EventBus) -> Subscriptions:
+        """Fresh background tasks and delivery rules for a start; what to subscribe to."""
+        self._tasks = BackgroundTasks(self.kind)
+        self._deliveries = Deliveries(
+            bus, self.codec, transport=self.kind, max_deliveries=self.max_deliveries
+        )
+        return Subscriptions.of(bus.registry)
+
+    async def publish(self, event: Event) -> None:
+        """Queue the event for the next batch (see `Outbox` for the buffer's promises)."""
+        await self._outbox.put(event, self.codec.encode(event))
+
+    async def stop(self, grace_period: float) -> None:
+        """Stop fetching; give in-flight listeners and queued publishes the grace period.
+
+        What is still running then is cancelled and left unacknowledged, so that another
+        consumer gets it (after `visibility_timeout` on Redis, `ack_wait` on NATS).
+        """
+        deadline = time.monotonic() + grace_period
+        await self._stop_receiving()
+        await self._tasks.stop(deadline)
+        await self._outbox.stop(max(0.0, deadline - time.monotonic()))
+        await self._disconnect()
+        logger.info("transport_stopped", transport=self.kind)
+
+    def _require_deliveries(self) -> Deliveries:
+        if self._deliveries is None:
+            raise RuntimeError(f"the {self.kind} transport is not started: start it with the bus")
+        return self._deliveries
+
+    async def _stop_receiving(self) -> None:
+        """Stop the subscriptions that are not background tasks (none by default)."""
+
+    async def _send(self, batch: list[Outgoing]) -> None:
+        raise NotImplementedError
+
+    async def _disconnect(self) -> None:
+        raise NotImplementedError
