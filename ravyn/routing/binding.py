@@ -90,8 +90,7 @@ class BindingPlan:
         *,
         websocket: bool = False,
     ) -> None:
-        owner = getattr(func, "__qualname__", "handler").replace(".", "_").replace("<", "")
-        owner = owner.replace(">", "")
+        owner = re.sub(r"\W", "_", getattr(func, "__qualname__", "handler"))  # Struct names
         path_names = set(_PATH_PARAM.findall(path))
         hints = _type_hints(func)
         self.request_params: list[str] = []
@@ -142,7 +141,6 @@ class BindingPlan:
             for source, entries in fields.items()
             if entries
         }
-        self.query_fallback = self.sources.get("body")
         self.needs_request = bool(self.request_params or self.dependencies)
         self.reads_body = self.body_param is not None or "body" in self.sources
         if self.body_param is not None:
@@ -186,8 +184,13 @@ class BindingPlan:
         request_scope = None
         if self.dependencies:
             request_scope = RequestScope(connection)  # type: ignore[arg-type]
-            for name, plan in self.dependencies:
-                kwargs[name] = await plan.resolve(request_scope)
+            try:
+                for name, plan in self.dependencies:
+                    kwargs[name] = await plan.resolve(request_scope)
+            except BaseException:  # a later dependency failed: clean up those already open
+                if request_scope.exit_stack is not None:
+                    await request_scope.exit_stack.aclose()
+                raise
         return kwargs, request_scope, tasks
 
     def _raw_values(self, scope: dict[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:

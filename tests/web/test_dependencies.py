@@ -1,7 +1,7 @@
 import pytest
 
 from ravyn.app import Ravyn
-from ravyn.exceptions import ImproperlyConfigured
+from ravyn.exceptions import ImproperlyConfigured, NotAuthorized
 from ravyn.requests import Request
 from ravyn.routing import Include, Inject, get
 from ravyn.testclient import TestClient
@@ -119,3 +119,22 @@ def test_unresolvable_dependency_parameter_fails_at_mount_time():
 
     with pytest.raises(ImproperlyConfigured, match="secret"):
         Ravyn(routes=[secret])
+
+
+def test_opened_generator_dependencies_clean_up_when_a_later_one_fails():
+    steps: list[str] = []
+
+    async def opened():
+        yield "resource"
+        steps.append("closed")
+
+    def refuse() -> str:
+        raise NotAuthorized("No token")
+
+    @get("/guarded", dependencies={"resource": Inject(opened), "user": Inject(refuse)})
+    async def guarded(resource: str, user: str) -> str:
+        return user
+
+    response = TestClient(Ravyn(routes=[guarded])).get("/guarded")
+    assert (response.status_code, response.json()) == (401, {"detail": "No token"})
+    assert steps == ["closed"]
