@@ -288,6 +288,12 @@ class EventBus:
     def _runner_for_loop(self) -> EagerRunner:
         runner = self._runner
         if runner is None or runner.loop is not asyncio.get_running_loop():
+            # A new event loop (the default bus across tests or asyncio.run calls): work
+            # left on a closed loop can never finish, so stop counting it.
+            self._in_flight = 0
+            self._idle_waiters.clear()
+            self._room_waiters.clear()
+            self._limiters.clear()
             runner = self._runner = EagerRunner(self._on_done)
         return runner
 
@@ -316,7 +322,9 @@ class EventBus:
         for listener, listener_counters in targets:
             if broadcast_only and not listener.broadcast:
                 continue
-            if self._in_flight >= self.max_in_flight:
+            if self._in_flight >= self.max_in_flight and current_bus_var.get() is not self:
+                # A listener of this bus never waits for room: it holds a slot itself, so
+                # chains could otherwise deadlock a saturated bus.
                 await self._wait_for_room(event, event_counters)
             try:
                 coro = (

@@ -233,3 +233,22 @@ async def test_trigger_event_in_a_listener_lands_on_the_listeners_bus(registry) 
     with capture(bus) as captured:
         await bus.emit("first")
     assert captured.names() == ["first", "second"]
+
+
+async def test_events_carry_the_request_correlation_id_and_traceparent(bus: EventBus) -> None:
+    from ravyn.events import correlation_context
+
+    seen = []
+
+    @observable(listen=["first"])
+    async def relay() -> None:
+        seen.append(await trigger_event("second"))
+
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    with correlation_context("request-1", traceparent):
+        first = await bus.emit("first")
+    [second] = seen
+    for event in (first, second):
+        assert event.correlation_id == "request-1"
+        assert event.headers["traceparent"] == traceparent
+    assert second.causation_id == first.id and first.causation_id is None

@@ -145,3 +145,45 @@ async def test_deliver_local_can_run_only_broadcast_listeners(registry: Registry
     assert ran == ["broadcast"]
     await bus.deliver_local(event)
     assert sorted(ran) == ["broadcast", "broadcast", "once"]
+
+
+async def test_listeners_emitting_on_a_saturated_bus_do_not_deadlock(registry: Registry) -> None:
+    finished = []
+
+    @observable(listen=["step"])
+    async def relay(n: int) -> None:
+        await asyncio.sleep(0.01)
+        if n < 3:
+            await bus.emit("step", {"n": n + 1})
+        finished.append(n)
+
+    bus = EventBus(registry, max_in_flight=1)
+    async with bus:
+        await bus.emit("step", {"n": 0})
+        await asyncio.wait_for(bus.idle(), 2)
+    assert sorted(finished) == [0, 1, 2, 3]
+
+
+def test_the_default_bus_survives_event_loops(registry: Registry) -> None:
+    """Work abandoned on a closed loop does not make the next loop's idle() hang."""
+    ran = []
+
+    @observable(listen=["job"])
+    async def slow() -> None:
+        await asyncio.sleep(0.01)
+        ran.append(True)
+
+    bus = EventBus(registry)
+
+    async def abandon() -> None:
+        await bus.start()
+        await bus.emit("job")  # still in flight when this loop ends
+
+    asyncio.run(abandon())
+
+    async def again() -> None:
+        await bus.emit("job", wait=True)
+        await asyncio.wait_for(bus.idle(), 1)
+
+    asyncio.run(again())
+    assert ran == [True]
