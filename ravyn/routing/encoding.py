@@ -65,6 +65,8 @@ class ResponseSpec:
                     ],
                 }
             )
+            if scope["method"] == "HEAD":  # same headers as GET, no body
+                body = b""
             await send({"type": "http.response.body", "body": body})
         if tasks is not None:
             await tasks()

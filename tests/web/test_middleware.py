@@ -6,6 +6,7 @@ from structlog.testing import capture_logs
 from ravyn.app import Ravyn
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.middleware.definitions import normalize_middleware
+from ravyn.responses import PlainText
 from ravyn.routing import get
 from ravyn.testclient import TestClient
 
@@ -84,3 +85,19 @@ def test_request_id_is_echoed_or_made_and_logged_once_per_request():
 def test_a_request_id_that_could_forge_log_lines_is_replaced():
     response = TestClient(Ravyn(routes=[ping])).get("/ping", headers={"x-request-id": "evil\tline"})
     assert response.headers["x-request-id"] != "evil\tline"
+
+
+def test_middleware_and_exception_handlers_added_after_construction():
+    app = Ravyn(routes=[ping])
+    app.add_middleware(TagMiddleware, tag="late")
+    app.add_exception_handler(404, lambda request, exc: PlainText("nothing", status_code=404))
+    client = TestClient(app)
+    assert client.get("/ping").headers["x-tag"] == "late"
+    assert client.get("/missing").text == "nothing"
+
+
+def test_head_of_a_get_route_sends_headers_only():
+    response = TestClient(Ravyn(routes=[ping])).head("/ping")
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(len(b'"pong"'))
+    assert response.content == b""
