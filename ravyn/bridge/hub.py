@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import anyio
 import msgspec
@@ -21,10 +21,10 @@ from ravyn.events.envelope import SIGNATURE, Event
 
 Overflow = Literal["drop_oldest", "disconnect"]
 OVERFLOW_POLICIES: tuple[Overflow, ...] = ("drop_oldest", "disconnect")
+_encode = msgspec.json.Encoder().encode
 
 
-@dataclass(frozen=True, slots=True)
-class BridgedEvent:
+class BridgedEvent(NamedTuple):
     """An event as the bridge sends it: the envelope JSON-encoded once for every client."""
 
     id: str
@@ -36,7 +36,7 @@ class BridgedEvent:
         if SIGNATURE in event.headers:  # transport business, of no use to a browser
             headers = {key: value for key, value in event.headers.items() if key != SIGNATURE}
             event = msgspec.structs.replace(event, headers=headers)
-        return cls(id=event.id, name=event.name, json=msgspec.json.encode(event).decode())
+        return cls(event.id, event.name, _encode(event).decode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,11 +175,14 @@ class Hub:
         """Hand `event` to every interested client; never waits, whatever the clients do."""
         bridged = BridgedEvent.from_event(event)
         self._history.append(bridged)
-        for subscription, clients in tuple(self._groups.values()):
+        evicted: list[Client] = []
+        for subscription, clients in self._groups.values():
             if subscription.wants(bridged.name):
-                for client in tuple(clients):
+                for client in clients:
                     if not client.offer(bridged):
-                        self.disconnect(client)
+                        evicted.append(client)
+        for client in evicted:
+            self.disconnect(client)
 
     def connect(self, patterns: Iterable[str], *, last_event_id: str | None = None) -> Client:
         """Register a client; with `last_event_id`, queue the remembered events after it.
