@@ -11,30 +11,24 @@ from typing import Any
 
 import anyio
 import httpx
-from lilya.apps import Lilya
-from lilya.routing import Include
 from websockets.asyncio.client import ClientConnection, connect
 
+from ravyn.app import Ravyn
 from ravyn.bridge import EventBridge
-from ravyn.events import Event, EventBus, use_registry
+from ravyn.events import Event, use_registry
+from ravyn.routing import Include
 
 from .servers import RunningServer
 
 
 class BridgedApp:
-    """An app with a bridge mounted at /events, its bus, and a real server once started."""
+    """A Ravyn app with a bridge mounted at /events, in a registry of its own."""
 
     def __init__(self, **bridge_options: Any) -> None:
-        with use_registry() as registry:
+        with use_registry():
             self.bridge = EventBridge(**{"events": ["new_comment", "user.*"], **bridge_options})
-        self.bus = EventBus(registry)
-
-        @asynccontextmanager
-        async def lifespan(app: Lilya) -> AsyncIterator[None]:
-            async with self.bus:
-                yield
-
-        self.app = Lilya(routes=[Include("/events", app=self.bridge)], lifespan=lifespan)
+            self.app = Ravyn(routes=[Include("/events", app=self.bridge)])
+        self.bus = self.app.events
 
     async def emit(self, name: str, payload: Any = None) -> Event:
         """Emit and wait for the bridge's listener: the event is in the clients' queues."""
