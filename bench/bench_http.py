@@ -77,6 +77,12 @@ def ravyn_server_app() -> Ravyn:
     return ravyn_app()
 
 
+def ravyn_logging_server_app() -> Ravyn:
+    """The same, writing its JSON access line (the server's stderr is /dev/null)."""
+    configure_logging(json=True, level="INFO")
+    return ravyn_app()
+
+
 def scope_for(method: str, path: str) -> dict:
     headers = [(b"host", b"bench"), (b"user-agent", b"bench")]
     if method == "POST":
@@ -253,6 +259,9 @@ def server_table() -> None:
         "Lilya 0.29 (msgspec in the handler)": serve_and_load("bench.bench_http:lilya_app"),
         "ravyn (access line filtered by level)": serve_and_load(
             "bench.bench_http:ravyn_server_app"
+        ),
+        "ravyn (JSON access line to /dev/null)": serve_and_load(
+            "bench.bench_http:ravyn_logging_server_app"
         ),
     }
     print_table(
