@@ -6,6 +6,7 @@ listeners. Lookups by event name are cached; any registration clears the cache.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +14,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from ravyn.events.errors import ListenerBindingError
 from ravyn.events.listener import Listener
+
+logger = structlog.get_logger("ravyn.events")
 
 RUNTIME_SENDER = "(emitted at runtime)"
 
@@ -75,6 +80,14 @@ class Registry:
         """
         for sender in self._senders.values():
             _check_compatible(sender, listener)
+        previous = self._listeners.get(listener.name)
+        if previous is not None and _origin(previous.func) is not _origin(listener.func):
+            logger.warning(
+                "listener_replaced",
+                listener=listener.name,
+                reason="another function has the same module:qualname; give each listener "
+                "a unique name (functions made by a factory need distinct __qualname__)",
+            )
         self._listeners[listener.name] = listener
         self._lookup.clear()
         return listener
@@ -158,6 +171,11 @@ class Registry:
             for listener in self._listeners.values()
             if any(matches(pattern, name) for pattern in listener.events)
         ]
+
+
+def _origin(func: Any) -> Any:
+    """The user's function behind a bound method or a sending wrapper."""
+    return inspect.unwrap(getattr(func, "__func__", func))
 
 
 def _check_compatible(sender: Sender, listener: Listener) -> None:

@@ -228,3 +228,18 @@ def test_catalogue_lists_wiring_and_warns(registry: Registry) -> None:
         ("listened_but_never_sent", "never_sent"),
         ("listened_but_never_sent", "user.*"),
     }
+
+
+def test_two_functions_with_one_name_warn_instead_of_vanishing(registry: Registry) -> None:
+    from structlog.testing import capture_logs
+
+    def make():
+        async def listener() -> None: ...
+
+        return listener
+
+    with capture_logs() as logs:
+        observable(listen=["x"])(make())
+        observable(listen=["x"])(make())
+    assert [log["event"] for log in logs] == ["listener_replaced"]
+    assert len(registry.listeners) == 1
