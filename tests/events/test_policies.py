@@ -104,3 +104,20 @@ async def test_max_concurrency_limits_parallel_executions(bus: EventBus) -> None
 def test_retry_needs_at_least_one_attempt() -> None:
     with pytest.raises(ValueError, match="1 or more"):
         Retry(attempts=0)
+
+
+def test_backoff_doubles_up_to_its_maximum() -> None:
+    retry = Retry(attempts=10, backoff=0.5, max_backoff=3.0)
+    assert [retry.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+async def test_metrics_snapshot_is_plain_data(bus: EventBus) -> None:
+    import json
+
+    @observable(listen=["job"])
+    async def listener() -> None: ...
+
+    await bus.emit("job")
+    snapshot = bus.metrics.snapshot()
+    assert json.loads(json.dumps(snapshot)) == snapshot
+    assert snapshot["events"]["job"]["delivered"] == 1
