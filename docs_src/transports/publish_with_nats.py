@@ -27,7 +27,10 @@ async def publish(servers: str = "nats://127.0.0.1:4222", secret: str | None = N
     }
     data = signed(event, secret) if secret else json.dumps(event).encode()
     nc = await nats.connect(servers)
+    # JetStream, for the once-per-cluster listeners (the id makes a retry harmless) ...
     await nc.jetstream().publish(
         "ravyn.events.user_registered", data, headers={"Nats-Msg-Id": event["id"]}
     )
+    # ... and core NATS, for the broadcast listeners of every process.
+    await nc.publish("ravyn.core.user_registered", data)
     await nc.close()

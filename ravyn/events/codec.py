@@ -2,9 +2,11 @@
 
 JSON (msgspec) is the default so that any language can produce an event; msgpack is smaller
 and faster when every producer is ravyn. Decoding accepts both (the first byte tells them
-apart), so a cluster can switch format without a flag day. Anything that is not a valid
-Event of a wire version this code understands raises `DecodeError` with the reason: a
-consumer logs it and goes on, it never crashes on a bad message.
+apart), so a cluster can switch format without a flag day. Where a message may carry several
+events (the broadcast channels), it is an array of encoded events (`frame` / `unframe`).
+Anything that is not a valid Event of a wire version this code understands raises
+`DecodeError` with the reason: a consumer logs it and goes on, it never crashes on a bad
+message.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ if TYPE_CHECKING:
 WIRE_VERSION = 1
 DEFAULT_MAX_EVENT_SIZE = 1024 * 1024
 Format = Literal["json", "msgpack"]
-JSON_FIRST_BYTES = frozenset(b"{ \t\r\n")
+JSON_FIRST_BYTES = frozenset(b"{[ \t\r\n")
+MSGPACK_ARRAY_FIRST_BYTES = frozenset([*range(0x90, 0xA0), 0xDC, 0xDD])
 
 
 class DecodeError(ValueError):
@@ -56,6 +59,27 @@ class Codec:
         ).encode
         self._json = msgspec.json.Decoder(Event)
         self._msgpack = msgspec.msgpack.Decoder(Event)
+        self._json_frame = msgspec.json.Decoder(list[msgspec.Raw])
+        self._msgpack_frame = msgspec.msgpack.Decoder(list[msgspec.Raw])
+
+    def frame(self, encoded: list[bytes]) -> bytes:
+        """Several encoded events as one message: a JSON (or msgpack) array of them.
+
+        Each element keeps its exact bytes, so each keeps its own signature.
+        """
+        return self._encode([msgspec.Raw(data) for data in encoded])
+
+    def unframe(self, data: bytes) -> list[bytes]:
+        """The encoded events of a message: the elements of an array, else the message."""
+        first = data.lstrip()[:1]
+        try:
+            if first == b"[":
+                return [bytes(raw) for raw in self._json_frame.decode(data)]
+            if first and first[0] in MSGPACK_ARRAY_FIRST_BYTES:
+                return [bytes(raw) for raw in self._msgpack_frame.decode(data)]
+        except msgspec.DecodeError as exc:
+            raise DecodeError(f"not a valid array of events: {exc}") from None
+        return [data]
 
     def encode(self, event: Event) -> bytes:
         if self.signer is not None:

@@ -93,7 +93,12 @@ class NATSBroker:
             await nc.close()
 
     async def inject(self, event_name: str, data: bytes) -> None:
-        await self._with_jetstream(lambda js: js.publish(f"ravyn.events.{event_name}", data))
+        import nats
+
+        nc = await nats.connect(self.url)
+        await nc.jetstream().publish(f"ravyn.events.{event_name}", data)
+        await nc.publish(f"ravyn.core.{event_name}", data)
+        await nc.close()
 
     async def dead_letters(self) -> list[tuple[bytes, str]]:
         async def read(js: Any) -> list[tuple[bytes, str]]:

@@ -133,3 +133,17 @@ def test_a_signature_header_sent_by_the_caller_is_replaced() -> None:
     data = codec.encode(make_event(signature="f" * 64))
     assert codec.decode(data).headers["signature"] != "f" * 64
     assert msgspec.json.decode(data)["headers"]["signature"] != SIGNATURE_PLACEHOLDER
+
+
+@pytest.mark.parametrize("format", ["json", "msgpack"])
+def test_a_frame_carries_several_events_each_with_its_own_bytes(format: str) -> None:
+    codec = Codec(format, signer=Signer("k"))
+    encoded = [codec.encode(make_event()) for _ in range(3)]
+    assert codec.unframe(codec.frame(encoded)) == encoded
+    assert [codec.decode(data).id for data in codec.unframe(codec.frame(encoded))]
+    assert codec.unframe(encoded[0]) == [encoded[0]]
+
+
+def test_a_malformed_frame_raises_decode_error() -> None:
+    with pytest.raises(DecodeError, match="array of events"):
+        Codec().unframe(b"[{broken")

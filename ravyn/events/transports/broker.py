@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 logger = structlog.get_logger("ravyn.events.transports")
 
+FRAME_LIMIT = 256 * 1024
+"""Bytes of events put in one broadcast message (under NATS' default max_payload, 1 MiB)."""
+
 
 class BrokerTransport:
     kind: ClassVar[str]
@@ -70,6 +73,29 @@ class BrokerTransport:
         await self._outbox.stop(max(0.0, deadline - time.monotonic()))
         await self._disconnect()
         logger.info("transport_stopped", transport=self.kind)
+
+    def _frames(self, batch: list[Outgoing]) -> list[tuple[str, bytes]]:
+        """(event name, message) for the broadcast side: the batch's events of each name in
+        as few messages as fit FRAME_LIMIT, a lone event as itself. Each receiving process
+        then pays the broker client's per-message cost once per batch, not once per event."""
+        by_name: dict[str, list[bytes]] = {}
+        for event, data in batch:
+            by_name.setdefault(event.name, []).append(data)
+        frames = []
+        for name, datas in by_name.items():
+            chunk: list[bytes] = []
+            size = 0
+            for data in datas:
+                if chunk and size + len(data) > FRAME_LIMIT:
+                    frames.append((name, self._frame(chunk)))
+                    chunk, size = [], 0
+                chunk.append(data)
+                size += len(data) + 1
+            frames.append((name, self._frame(chunk)))
+        return frames
+
+    def _frame(self, chunk: list[bytes]) -> bytes:
+        return chunk[0] if len(chunk) == 1 else self.codec.frame(chunk)
 
     def _require_deliveries(self) -> Deliveries:
         if self._deliveries is None:

@@ -125,14 +125,24 @@ class Deliveries:
             error=error,
         )
 
-    async def broadcast(self, data: bytes) -> None:
+    async def broadcast(self, message: bytes) -> None:
+        """Run the broadcast listeners for each event of the message, each id once."""
+        for data in self.unframe(message):
+            try:
+                event = self.codec.decode(data)
+            except DecodeError as exc:
+                self._refused(exc, listener=None)
+                continue
+            if self._seen.add(event.id):
+                await self.bus.deliver_local(event, broadcast_only=True)
+
+    def unframe(self, message: bytes) -> list[bytes]:
+        """The encoded events of a message that may carry several; [] (logged) if malformed."""
         try:
-            event = self.codec.decode(data)
+            return self.codec.unframe(message)
         except DecodeError as exc:
             self._refused(exc, listener=None)
-            return
-        if self._seen.add(event.id):
-            await self.bus.deliver_local(event, broadcast_only=True)
+            return []
 
     def _refused(self, exc: DecodeError, listener: str | None) -> None:
         logger.warning(

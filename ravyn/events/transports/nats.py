@@ -1,7 +1,9 @@
 """NATS transport: JetStream for once-per-cluster listeners, core subjects for broadcast.
 
-Every event is published on the subject `{prefix}.events.{event name}`. With JetStream (the
-default) the stream `{PREFIX}_EVENTS` keeps those subjects (bounded by `max_age` and
+Every event is published on the subject `{prefix}.events.{event name}` for the durable
+listeners, and, with the other events of its batch of the same name (a JSON array), on the
+core subject `{prefix}.core.{event name}` for the broadcast ones. With JetStream (the
+default) the stream `{PREFIX}_EVENTS` keeps the `events` subjects (bounded by `max_age` and
 `max_msgs`), each durable listener is a durable pull consumer named after it, filtered on the
 subjects it listens to, and every process holding the listener fetches from it, so each
 message runs once in the cluster. A message is acknowledged after the listener returned;
@@ -9,10 +11,9 @@ a listener that fails its last attempt (its `retry=` policy, run by `bus.deliver
 message published to the dead-letter subject `{prefix}.dead` (kept in the stream
 `{PREFIX}_DEAD`) with the error, then acknowledged. The server redelivers after `ack_wait`
 what a dead consumer left unacknowledged, dead-lettered after `max_deliveries`.
-Broadcast listeners subscribe to the same subjects with plain core subscriptions: core
-subscribers receive every message published on a subject, JetStream or not.
-With `jetstream=False`, durable listeners become core queue groups: once per cluster, but
-at-most-once and not kept while no process listens.
+Broadcast listeners subscribe to the core subjects. With `jetstream=False`, nothing is
+published to JetStream and durable listeners become core queue groups on the core
+subjects: once per cluster, but at-most-once and not kept while no process listens.
 """
 
 from __future__ import annotations
@@ -114,7 +115,13 @@ class NATSTransport(BrokerTransport):
         self._subscriptions: list[Any] = []
 
     def subject(self, event_name: str) -> str:
+        """The JetStream subject of an event name (once-per-cluster listeners)."""
         return f"{self.prefix}.events.{event_name}"
+
+    def core_subject(self, event_name: str) -> str:
+        """The core subject of an event name (broadcast listeners; queue groups without
+        JetStream): a message is one event or an array of events."""
+        return f"{self.prefix}.core.{event_name}"
 
     async def start(self, bus: EventBus) -> None:
         """Connect, declare streams and consumers, subscribe, then consume in the background.
@@ -144,17 +151,19 @@ class NATSTransport(BrokerTransport):
             self._js = self._nc.jetstream()
             await self._declare_streams()
         for listener, names in subscriptions.durable:
-            subjects = [self.subject(as_subject(name)) for name in names]
             if self.jetstream:
+                subjects = [self.subject(as_subject(name)) for name in names]
                 subscription = await self._durable_consumer(listener, subjects)
                 self._tasks.spawn(self._consume(listener, subscription), waiting=True)
             else:
-                for subject in subjects:
+                for name in names:
                     await self._subscribe(
-                        subject, self._queue_handler(listener), queue=durable_name(listener.name)
+                        self.core_subject(as_subject(name)),
+                        self._queue_handler(listener),
+                        queue=durable_name(listener.name),
                     )
         for name in sorted(subscriptions.broadcast):
-            await self._subscribe(self.subject(as_subject(name)), self._on_broadcast)
+            await self._subscribe(self.core_subject(as_subject(name)), self._on_broadcast)
         await self._nc.flush()
         self._outbox.start()
         logger.info(
@@ -207,9 +216,9 @@ class NATSTransport(BrokerTransport):
 
     async def _send(self, batch: list[Outgoing]) -> None:
         nc = self._require_connection()
+        for name, frame in self._frames(batch):
+            await nc.publish(self.core_subject(name), frame)
         if self._js is None:
-            for event, data in batch:
-                await nc.publish(self.subject(event.name), data)
             return
         # Publish the whole batch, then await the acks together. The message id lets the
         # server drop the copy a retried batch may send again.
@@ -334,15 +343,18 @@ class NATSTransport(BrokerTransport):
         await self._require_deliveries().broadcast(message.data)
 
     def _queue_handler(self, listener: Listener) -> Any:
+        deliveries = self._require_deliveries()
+
         async def run_once_in_the_group(message: Msg) -> None:
-            outcome = await self._require_deliveries().durable(listener, message.data, delivery=1)
-            if outcome.verdict is not Verdict.ACK:
-                logger.error(
-                    "event_dropped",
-                    listener=listener.name,
-                    error=outcome.error,
-                    reason="jetstream=False: no redelivery, no dead letters",
-                )
+            for data in deliveries.unframe(message.data):
+                outcome = await deliveries.durable(listener, data, delivery=1)
+                if outcome.verdict is not Verdict.ACK:
+                    logger.error(
+                        "event_dropped",
+                        listener=listener.name,
+                        error=outcome.error,
+                        reason="jetstream=False: no redelivery, no dead letters",
+                    )
 
         return run_once_in_the_group
 

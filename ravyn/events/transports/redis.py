@@ -1,7 +1,8 @@
 """Redis transport: Streams for once-per-cluster listeners, pub/sub for broadcast ones.
 
-Every event is written, in one pipeline per batch, to the stream `{prefix}:{event name}`
-(XADD, MAXLEN ~ bound) and published on the channel of the same name. Each durable listener
+Every event is written, by one script call per batch, to the stream `{prefix}:{event name}`
+(XADD, MAXLEN ~ bound) and published on the channel of the same name (the events of a batch
+with the same name as one message: a JSON array). Each durable listener
 is a consumer group named after it (`module:qualname`) on the streams of the events it
 listens to; every process holding that listener is a consumer of the group, so each entry
 runs once in the cluster. Entries are acknowledged (per batch) after the listener returned;
@@ -38,13 +39,17 @@ if TYPE_CHECKING:
 
 logger = structlog.get_logger("ravyn.events.transports.redis")
 
-# KEYS: the stream (and channel) of each event; ARGV: MAXLEN, then each encoded event.
+# KEYS: the stream of each of the N events, then the channel of each broadcast message.
+# ARGV: MAXLEN, N, the N encoded events, the broadcast messages.
 PUBLISH_SCRIPT = """
-for i, key in ipairs(KEYS) do
-    redis.call('XADD', key, 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i + 1])
-    redis.call('PUBLISH', key, ARGV[i + 1])
+local n = tonumber(ARGV[2])
+for i = 1, n do
+    redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i + 2])
 end
-return #KEYS
+for i = n + 1, #KEYS do
+    redis.call('PUBLISH', KEYS[i], ARGV[i + 2])
+end
+return n
 """
 
 Entry = tuple[bytes, dict[bytes, bytes]]
@@ -163,14 +168,18 @@ class RedisTransport(BrokerTransport):
     # --- publishing ------------------------------------------------------------------------
 
     async def _send(self, batch: list[Outgoing]) -> None:
-        """One command per batch: a script XADDs and PUBLISHes each event server-side.
+        """One command per batch: a script XADDs each event and PUBLISHes the broadcast
+        messages server-side.
 
         redis-py spends most of a publish on per-command work (packing, reply parsing), so
         one script call for the batch costs less than one pipelined command per event.
         """
+        frames = self._frames(batch)
         await self._publish_script(
-            keys=[self.key(event.name) for event, _ in batch],
-            args=[self.maxlen, *(data for _, data in batch)],
+            keys=[self.key(event.name) for event, _ in batch]
+            + [self.key(name) for name, _ in frames],
+            args=[self.maxlen, len(batch), *(data for _, data in batch)]
+            + [frame for _, frame in frames],
         )
 
     # --- durable consumers -----------------------------------------------------------------
