@@ -119,8 +119,14 @@ class EventBus:
             cancelled = self._in_flight
             if self._runner is not None:
                 self._runner.cancel()
-                with anyio.CancelScope(shield=True):
+                with anyio.move_on_after(self.grace_period, shield=True) as scope:
                     await self._runner.wait_closed()
+                if scope.cancelled_caught:
+                    logger.error(
+                        "listeners_ignored_cancellation",
+                        still_running=self._in_flight,
+                        hint="a listener catches CancelledError without re-raising it",
+                    )
                 self._runner = None
             self._state = _STOPPED
             logger.info("bus_stopped", cancelled=cancelled, grace_period=self.grace_period)
@@ -153,16 +159,7 @@ class EventBus:
         """Emit one event; with ``wait=True`` return once its local listeners finished."""
         self._check_open()
         event = self._make_event(name, payload, source, headers)
-        for tap in self.taps:
-            tap.emitted(event)
-        if self.transport is not None:
-            await self.transport.publish(event)
-            self.metrics.for_event(name).emitted += 1
-            return event
-        batch = _Batch()
-        await self._fan_out(event, batch, False)
-        if wait or self._state != _RUNNING:
-            await batch.wait()
+        await self._dispatch((event,), wait)
         return event
 
     async def emit_many(
@@ -177,19 +174,7 @@ class EventBus:
         """Emit one event per name with the same payload; their listeners run together."""
         self._check_open()
         events = [self._make_event(name, payload, source, headers) for name in names]
-        for tap in self.taps:
-            for event in events:
-                tap.emitted(event)
-        if self.transport is not None:
-            for event in events:
-                await self.transport.publish(event)
-                self.metrics.for_event(event.name).emitted += 1
-            return events
-        batch = _Batch()
-        for event in events:
-            await self._fan_out(event, batch, False)
-        if wait or self._state != _RUNNING:
-            await batch.wait()
+        await self._dispatch(events, wait)
         return events
 
     async def deliver_local(self, event: Event, broadcast_only: bool = False) -> None:
@@ -246,6 +231,22 @@ class EventBus:
                 f"The event bus is {self._state}: it accepts no new event. Emit while the "
                 "app runs (before its shutdown), or start the bus again."
             )
+
+    async def _dispatch(self, events: Iterable[Event], wait: bool) -> None:
+        """Publish the events (with a transport) or fan them out here."""
+        for tap in self.taps:
+            for event in events:
+                tap.emitted(event)
+        if self.transport is not None:
+            for event in events:
+                await self.transport.publish(event)
+                self.metrics.for_event(event.name).emitted += 1
+            return
+        batch = _Batch()
+        for event in events:
+            await self._fan_out(event, batch, False)
+        if wait or self._state != _RUNNING:
+            await batch.wait()
 
     def _make_event(
         self, name: str, payload: Any, source: str, headers: dict[str, str] | None
