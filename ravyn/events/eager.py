@@ -98,10 +98,10 @@ class EagerRunner:
         try:
             first = context.run(coro.send, None)
         except StopIteration:
-            self._idle.append(carrier)
+            self._release(carrier)
             return None
         except BaseException as exc:
-            self._idle.append(carrier)
+            self._release(carrier)
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             return exc  # even CancelledError: raised by the listener, not sent to the emitter
@@ -123,6 +123,14 @@ class EagerRunner:
         if not carrier.wake.done():
             carrier.wake.set_result(None)
         return SUSPENDED
+
+    def _release(self, carrier: _Carrier) -> None:
+        """Back to the pool, unless the listener cancelled it: a cancelled carrier would
+        pass that cancellation on to the next listener, so it retires."""
+        if carrier.task.cancelling():
+            carrier.wake.cancel()  # wakes it with no job: it ends
+        else:
+            self._idle.append(carrier)
 
     def cancel(self) -> None:
         """Cancel every task: running listeners get CancelledError (and ``on_done``)."""
@@ -160,8 +168,8 @@ class EagerRunner:
             coro, context, first, token = carrier.job
             carrier.job = None
             await self._drive(coro, context, first, token, pending)
-            if len(self._idle) >= self._max_idle:
-                return
+            if len(self._idle) >= self._max_idle or carrier.task.cancelling():
+                return  # enough idle carriers, or one whose task has a cancellation pending
             carrier.wake = self.loop.create_future()
             self._idle.append(carrier)
 

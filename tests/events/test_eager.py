@@ -95,3 +95,23 @@ async def test_many_suspending_listeners_all_complete(registry: Registry) -> Non
             await bus.emit("many")
         await bus.idle()
     assert count[0] == 1000
+
+
+async def test_a_cancellation_left_by_one_listener_does_not_reach_the_next(
+    registry: Registry,
+) -> None:
+    outcomes = []
+
+    @observable(listen=["first"])
+    async def cancels_its_task_and_returns() -> None:
+        asyncio.current_task().cancel()  # requested, never delivered: it returns at once
+
+    @observable(listen=["second"])
+    async def innocent() -> None:
+        await asyncio.sleep(0.01)
+        outcomes.append("innocent finished")
+
+    async with EventBus(registry) as bus:
+        await bus.emit("first", wait=True)
+        await bus.emit("second", wait=True)
+    assert outcomes == ["innocent finished"]
