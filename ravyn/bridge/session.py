@@ -12,12 +12,22 @@ from typing import TypeVar
 
 import anyio
 
-from ravyn.bridge.hub import Client
+from ravyn.bridge.access import Access
+from ravyn.bridge.hub import Client, Hub
 
 T = TypeVar("T")
 
 CLOSE_TIMEOUT = 5.0
 """Seconds to try to tell an evicted client goodbye before dropping the connection."""
+
+
+class Endpoint:
+    """What both endpoints serve from: the hub, the access rules, the ping interval."""
+
+    def __init__(self, hub: Hub, access: Access, ping_interval: float) -> None:
+        self.hub = hub
+        self.access = access
+        self.ping_interval = ping_interval
 
 
 async def run_session(

@@ -14,9 +14,9 @@ from lilya.requests import Request
 from lilya.responses import JSONResponse
 from lilya.types import Receive, Scope, Send
 
-from ravyn.bridge.access import Access, SubscriptionRefused, requested_events
-from ravyn.bridge.hub import BridgedEvent, Client, Dropped, Hub
-from ravyn.bridge.session import CLOSE_TIMEOUT, run_session
+from ravyn.bridge.access import SubscriptionRefused, requested_events
+from ravyn.bridge.hub import BridgedEvent, Client, Dropped
+from ravyn.bridge.session import CLOSE_TIMEOUT, Endpoint, run_session
 
 logger = structlog.get_logger("ravyn.bridge")
 
@@ -36,13 +36,8 @@ def _control_message(name: str, data: dict[str, object]) -> bytes:
     return b"event: %s\ndata: %s\n\n" % (name.encode(), msgspec.json.encode(data))
 
 
-class BridgeEventStream:
+class BridgeEventStream(Endpoint):
     """ASGI app serving one bridge's SSE connections."""
-
-    def __init__(self, hub: Hub, access: Access, ping_interval: float) -> None:
-        self._hub = hub
-        self._access = access
-        self._ping_interval = ping_interval
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -54,17 +49,17 @@ class BridgeEventStream:
             )
             await response(scope, receive, send)
             return
-        allowed = await self._access.allowed_for(request)
+        allowed = await self.access.allowed_for(request)
         if not allowed:
             await _refuse(scope, receive, send, "Not authorized to receive events.")
             return
         try:
-            patterns = self._access.resolve(requested_events(request), allowed)
+            patterns = self.access.resolve(requested_events(request), allowed)
         except SubscriptionRefused as refusal:
             await _refuse(scope, receive, send, str(refusal))
             return
         last_event_id = request.headers.get("last-event-id")
-        client = self._hub.connect(patterns, last_event_id=last_event_id)
+        client = self.hub.connect(patterns, last_event_id=last_event_id)
         logger.debug("bridge_client_connected", transport="sse", events=patterns)
         try:
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
@@ -82,11 +77,11 @@ class BridgeEventStream:
         except* OSError:
             pass  # the client went away while we wrote to it
         finally:
-            self._hub.disconnect(client)
+            self.hub.disconnect(client)
             logger.debug("bridge_client_disconnected", transport="sse")
 
     async def _send_events(self, send: Send, client: Client) -> None:
-        async for item in client.stream(self._ping_interval):
+        async for item in client.stream(self.ping_interval):
             if isinstance(item, BridgedEvent):
                 await send(_body(sse_message(item)))
             elif isinstance(item, Dropped):

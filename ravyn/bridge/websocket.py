@@ -13,9 +13,9 @@ import structlog
 from lilya.types import Receive, Scope, Send
 from lilya.websockets import WebSocket, WebSocketDisconnect
 
-from ravyn.bridge.access import Access, SubscriptionRefused, requested_events
-from ravyn.bridge.hub import BridgedEvent, Client, Dropped, Hub
-from ravyn.bridge.session import CLOSE_TIMEOUT, run_session
+from ravyn.bridge.access import SubscriptionRefused, requested_events
+from ravyn.bridge.hub import BridgedEvent, Client, Dropped
+from ravyn.bridge.session import CLOSE_TIMEOUT, Endpoint, run_session
 
 logger = structlog.get_logger("ravyn.bridge")
 
@@ -32,28 +32,23 @@ class SubscribeMessage(msgspec.Struct, forbid_unknown_fields=True):
 _decode_subscribe = msgspec.json.Decoder(SubscribeMessage).decode
 
 
-class BridgeWebSocket:
+class BridgeWebSocket(Endpoint):
     """ASGI app serving one bridge's WebSocket connections."""
-
-    def __init__(self, hub: Hub, access: Access, ping_interval: float) -> None:
-        self._hub = hub
-        self._access = access
-        self._ping_interval = ping_interval
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
-        allowed = await self._access.allowed_for(websocket)
+        allowed = await self.access.allowed_for(websocket)
         if not allowed:
             logger.info("bridge_refused", transport="websocket", reason="not authorized")
             await websocket.close(POLICY_VIOLATION, "not authorized to receive events")
             return
         await websocket.accept()
         try:
-            patterns = self._access.resolve(requested_events(websocket), allowed)
+            patterns = self.access.resolve(requested_events(websocket), allowed)
         except SubscriptionRefused as refusal:
             await _refuse(websocket, str(refusal))
             return
-        client = self._hub.connect(patterns)
+        client = self.hub.connect(patterns)
         logger.debug("bridge_client_connected", transport="websocket", events=patterns)
         try:
             await _send_subscribed(websocket, patterns)
@@ -71,11 +66,11 @@ class BridgeWebSocket:
         except* (WebSocketDisconnect, OSError):
             pass  # the client went away: nothing left to tell it
         finally:
-            self._hub.disconnect(client)
+            self.hub.disconnect(client)
             logger.debug("bridge_client_disconnected", transport="websocket")
 
     async def _send_events(self, websocket: WebSocket, client: Client) -> None:
-        async for item in client.stream(self._ping_interval):
+        async for item in client.stream(self.ping_interval):
             if isinstance(item, BridgedEvent):
                 await websocket.send_text(item.json)
             elif isinstance(item, Dropped):
@@ -97,10 +92,10 @@ class BridgeWebSocket:
                 await _send_error(websocket, f'Expected {{"subscribe": ["event", ...]}}: {error}')
                 continue
             try:
-                patterns = self._access.resolve(requested.subscribe, allowed)
+                patterns = self.access.resolve(requested.subscribe, allowed)
             except SubscriptionRefused as refusal:
                 return str(refusal)
-            self._hub.subscribe(client, patterns)
+            self.hub.subscribe(client, patterns)
             await _send_subscribed(websocket, patterns)
 
 
