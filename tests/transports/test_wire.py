@@ -1,0 +1,40 @@
+"""What crosses the wire comes out the same, in either format, on either broker."""
+
+from __future__ import annotations
+
+import pytest
+
+from ravyn.events import Event, EventBus, Listener, Registry
+
+from .brokers import Broker, wait_until
+
+pytestmark = pytest.mark.timeout(30)
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+@pytest.mark.parametrize("format", ["json", "msgpack"])
+@pytest.mark.parametrize("broadcast", [False, True], ids=["durable", "broadcast"])
+async def test_envelope_crosses_unchanged(broker: Broker, format: str, broadcast: bool) -> None:
+    received: list[Event] = []
+
+    async def on_order(event: Event) -> None:
+        received.append(event)
+
+    registry = Registry()
+    registry.add_listener(Listener(on_order, ("order.placed",), broadcast=broadcast))
+    async with (
+        EventBus(registry, transport=broker.transport(format=format)),
+        EventBus(Registry(), transport=broker.transport(format=format)) as publisher,
+    ):
+        sent = await publisher.emit(
+            "order.placed",
+            {"order": 7, "items": [{"sku": "A1", "qty": 2}], "note": "é"},
+            source="POST /orders",
+            headers={"traceparent": TRACEPARENT, "correlation-id": "req-42"},
+        )
+        await wait_until(lambda: received, what="the event")
+    [event] = received
+    assert event == sent
+    assert event.headers["traceparent"] == TRACEPARENT
+    assert event.correlation_id == "req-42"
