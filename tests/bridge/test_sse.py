@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
+import os
+import re
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 import httpx
 import pytest
 
@@ -109,3 +116,32 @@ async def test_closing_the_stream_forgets_the_client() -> None:
         async with stream(server), stream(server, "?events=new_comment"):
             assert bridged.bridge.hub.client_count == 2
         await wait_until(lambda: bridged.bridge.hub.client_count == 0)
+
+
+async def test_a_slow_stream_is_told_what_it_missed_and_the_bus_goes_on() -> None:
+    """A raw HTTP client with a tiny receive buffer that reads nothing while big events go
+    by, then reads everything: an `overflow` event stands where events were dropped."""
+    bridged = BridgedApp(events=["big"], queue_size=4)
+    blob = base64.b64encode(os.urandom(75_000)).decode()
+    async with serve(bridged.app) as server:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16_384)
+        sock.connect(("127.0.0.1", server.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        writer.write(b"GET /events/stream HTTP/1.1\r\nhost: test\r\n\r\n")
+        await wait_until(lambda: bridged.bridge.hub.client_count == 1)
+
+        with anyio.fail_after(20):  # the bus never waits for the stalled reader
+            for number in range(120):
+                await bridged.emit("big", {"n": number, "blob": blob})
+
+        received = b""
+        with anyio.fail_after(10):
+            while b'"n":119,' not in received:
+                received += await reader.read(1 << 20)
+        writer.close()
+    overflow = received.index(b"event: overflow\ndata: ")
+    dropped = json.loads(received[overflow:].split(b"\n")[1].removeprefix(b"data: "))
+    assert dropped["type"] == "overflow" and dropped["dropped"] > 0
+    numbers = [int(match) for match in re.findall(rb'"n":(\d+),', received)]
+    assert numbers == sorted(numbers) and len(numbers) + dropped["dropped"] == 120
