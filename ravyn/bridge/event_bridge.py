@@ -18,7 +18,7 @@ from lilya.websockets import WebSocketClose
 
 from ravyn.bridge.access import Access, Authorize
 from ravyn.bridge.hub import Hub, Overflow
-from ravyn.bridge.page import live_page
+from ravyn.bridge.page import serve_live_page
 from ravyn.bridge.sse import BridgeEventStream
 from ravyn.bridge.websocket import POLICY_VIOLATION, BridgeWebSocket
 from ravyn.events.envelope import Event
@@ -63,11 +63,10 @@ class EventBridge:
         self.live_page = live_page
         self._websocket = BridgeWebSocket(self.hub, self.access, ping_interval)
         self._stream = BridgeEventStream(self.hub, self.access, ping_interval)
+        registry = registry if registry is not None else active_registry()
         self.listener = Listener(self._on_event, self.access.events, broadcast=True)
-        # One name per exposed set, the same in every process (a bound method's default
-        # name would be shared by every bridge, and the registry keeps one per name).
-        self.listener.name = f"{__name__}:EventBridge({','.join(self.access.events)})"
-        (registry if registry is not None else active_registry()).add_listener(self.listener)
+        self.listener.name = _listener_name(registry, self.access.events)
+        registry.add_listener(self.listener)
 
     @property
     def events(self) -> tuple[str, ...]:
@@ -89,9 +88,24 @@ class EventBridge:
         elif route == "/stream":
             await self._stream(scope, receive, send)
         elif route == "/live" and self.live_page:
-            await live_page(scope, receive, send)
+            await serve_live_page(scope, receive, send)
         else:
             await JSONResponse({"detail": "Not Found"}, status_code=404)(scope, receive, send)
+
+
+def _listener_name(registry: Registry, events: tuple[str, ...]) -> str:
+    """The same in every process that builds the same bridges in the same order.
+
+    A bound method's default name would be shared by every bridge, and the registry keeps
+    one listener per name: a second bridge with the same events gets a numbered name.
+    """
+    name = base = f"{__name__}:EventBridge({','.join(events)})"
+    taken = {listener.name for listener in registry.listeners}
+    number = 1
+    while name in taken:
+        number += 1
+        name = f"{base}#{number}"
+    return name
 
 
 def _is_pattern(name: str) -> bool:

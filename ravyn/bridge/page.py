@@ -20,7 +20,7 @@ def _page_html() -> str:
     return _PAGE.read_text(encoding="utf-8")
 
 
-async def live_page(scope: Scope, receive: Receive, send: Send) -> None:
+async def serve_live_page(scope: Scope, receive: Receive, send: Send) -> None:
     """ASGI app serving the live-events page."""
     response = HTMLResponse(_page_html(), headers={"cache-control": "no-store"})
     await response(scope, receive, send)

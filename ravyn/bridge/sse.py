@@ -28,7 +28,7 @@ _HEADERS = [
 _PING = b": ping\n\n"
 
 
-def sse_message(event: BridgedEvent) -> bytes:
+def _sse_message(event: BridgedEvent) -> bytes:
     return f"id: {event.id}\nevent: {event.name}\ndata: {event.json}\n\n".encode()
 
 
@@ -83,7 +83,7 @@ class BridgeEventStream(Endpoint):
     async def _send_events(self, send: Send, client: Client) -> None:
         async for item in client.stream(self.ping_interval):
             if isinstance(item, BridgedEvent):
-                await send(_body(sse_message(item)))
+                await send(_body(_sse_message(item)))
             elif isinstance(item, Dropped):
                 notice = {"type": "overflow", "dropped": item.count}
                 await send(_body(_control_message("overflow", notice)))

@@ -13,6 +13,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from ravyn import Include, Ravyn
+from ravyn.bridge import EventBridge
+from ravyn.events import use_registry
+
 from .helpers import BridgedApp, receive_json, subscribed, wait_until
 from .servers import serve
 
@@ -219,3 +223,19 @@ async def test_disconnect_policy_closes_the_slow_client_with_1013() -> None:
             while True:
                 await receive_json(slow)
         assert closed.value.rcvd.code == 1013
+
+
+async def test_two_bridges_with_the_same_events_in_one_app_both_receive() -> None:
+    with use_registry():
+        first, second = EventBridge(["new_comment"]), EventBridge(["new_comment"])
+        app = Ravyn(routes=[Include("/one", app=first), Include("/two", app=second)])
+    async with (
+        serve(app) as server,
+        connect(f"{server.ws_url}/one/ws") as one,
+        connect(f"{server.ws_url}/two/ws") as two,
+    ):
+        for websocket in (one, two):
+            assert (await receive_json(websocket))["type"] == "subscribed"
+        await app.events.emit("new_comment", wait=True)
+        for websocket in (one, two):
+            assert (await receive_json(websocket))["name"] == "new_comment"
