@@ -54,8 +54,6 @@ class EventBridge:
             raise ValueError(
                 f"ping_interval must be a positive number of seconds, got {ping_interval}."
             )
-        if history_size < 0:
-            raise ValueError(f"history_size must be 0 or more, got {history_size}.")
         self.access = Access(events, authorize, matches=matches, is_pattern=_is_pattern)
         self.hub = Hub(
             matches=matches, queue_size=queue_size, overflow=overflow, history_size=history_size

@@ -157,6 +157,8 @@ class Hub:
             raise ValueError(
                 f"overflow must be one of {', '.join(OVERFLOW_POLICIES)}; got {overflow!r}."
             )
+        if history_size < 0:
+            raise ValueError(f"history_size must be 0 or more, got {history_size}.")
         self._matches = matches
         self._queue_size = queue_size
         self._overflow: Overflow = overflow
@@ -166,10 +168,6 @@ class Hub:
     @property
     def client_count(self) -> int:
         return sum(len(clients) for _, clients in self._groups.values())
-
-    @property
-    def history_size(self) -> int:
-        return self._history.maxlen or 0
 
     def publish(self, event: Event) -> None:
         """Hand `event` to every interested client; never waits, whatever the clients do."""
