@@ -122,25 +122,50 @@ def _make_invoker(
         if fields
         else None
     )
-    field_names = tuple(name for name, _, _ in fields)
+    convert_fields = _fields_converter(fields_type) if fields_type is not None else None
+    if convert_fields is not None and convert_payload is None and not event_params:
+
+        def invoke_fields(event: Event) -> Any:
+            try:
+                kwargs = convert_fields(event.payload)
+            except msgspec.ValidationError as exc:
+                raise _binding_error(label, event, exc) from exc
+            return fn(**kwargs)
+
+        return invoke_fields
 
     def invoke(event: Event) -> Any:
         kwargs: dict[str, Any] = dict.fromkeys(event_params, event)
         try:
             if convert_payload is not None:
                 kwargs["payload"] = convert_payload(event.payload)
-            if fields_type is not None:
-                values = msgspec.convert(event.payload, fields_type, from_attributes=True)
-                for name in field_names:
-                    kwargs[name] = getattr(values, name)
+            if convert_fields is not None:
+                kwargs.update(convert_fields(event.payload))
         except msgspec.ValidationError as exc:
-            raise ListenerBindingError(
-                f"Listener {label} cannot bind the payload of event {event.name!r}: {exc}. "
-                "Make the sender's payload match the listener's parameters."
-            ) from exc
+            raise _binding_error(label, event, exc) from exc
         return fn(**kwargs)
 
     return invoke
+
+
+def _fields_converter(fields_type: type[msgspec.Struct]) -> Callable[[Any], dict[str, Any]]:
+    """Payload -> the field parameters' values by name, validated in one msgspec call
+    (attribute lookup only for non-dict payloads: it doubles the cost)."""
+    convert, as_dict = msgspec.convert, msgspec.structs.asdict
+
+    def convert_fields(payload: Any) -> dict[str, Any]:
+        if type(payload) is dict:
+            return as_dict(convert(payload, fields_type))
+        return as_dict(convert(payload, fields_type, from_attributes=True))
+
+    return convert_fields
+
+
+def _binding_error(label: str, event: Event, exc: Exception) -> ListenerBindingError:
+    return ListenerBindingError(
+        f"Listener {label} cannot bind the payload of event {event.name!r}: {exc}. "
+        "Make the sender's payload match the listener's parameters."
+    )
 
 
 def _as_is(payload: Any) -> Any:
