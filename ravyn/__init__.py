@@ -2,6 +2,7 @@
 
 from ravyn.app import Ravyn
 from ravyn.background import BackgroundTask, BackgroundTasks
+from ravyn.bridge import EventBridge
 from ravyn.events import Event, EventBus, Retry, observable, trigger_event
 from ravyn.exceptions import (
     HTTPException,
@@ -42,6 +43,7 @@ __all__ = [
     "Body",
     "Cookie",
     "Event",
+    "EventBridge",
     "EventBus",
     "Extension",
     "Gateway",
@@ -65,6 +67,7 @@ __all__ = [
     "delete",
     "get",
     "head",
+    "observable",
     "options",
     "patch",
     "post",
