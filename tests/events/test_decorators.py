@@ -243,3 +243,30 @@ def test_two_functions_with_one_name_warn_instead_of_vanishing(registry: Registr
         observable(listen=["x"])(make())
     assert [log["event"] for log in logs] == ["listener_replaced"]
     assert len(registry.listeners) == 1
+
+
+async def test_sender_with_wait_returns_after_its_listeners(bus: EventBus) -> None:
+    import asyncio
+
+    done = []
+
+    @observable(send=["report_ready"], wait=True)
+    async def build_report() -> dict:
+        return {"pages": 3}
+
+    @observable(send=["report_queued"])
+    async def queue_report() -> dict:
+        return {"pages": 1}
+
+    @observable(listen=["report_*"])
+    async def archive(pages: int) -> None:
+        await asyncio.sleep(0.02)
+        done.append(pages)
+
+    async with bus:
+        await build_report()
+        assert done == [3]
+        await queue_report()
+        assert done == [3]  # without wait, the started bus lets the listener run on
+        await bus.idle()
+    assert done == [3, 1]
