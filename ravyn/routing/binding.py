@@ -6,8 +6,13 @@ through a Struct type made at compile time, so a wrong value is a 422 naming its
 
 Rules, by parameter:
 
-- annotated ``Request`` (or named ``request``), ``WebSocket``, ``BackgroundTasks``: injected;
+- annotated ``Request`` (or named ``request``), ``WebSocket`` (or named ``websocket`` in a
+  WebSocket handler), ``BackgroundTasks`` (or ``BackgroundTask``): injected, the tasks
+  object has ``add_task(func, *args, **kwargs)``;
 - named in ``dependencies`` or defaulting to ``Inject(...)``: the dependency's value;
+- a dependency the route itself declares (``@get(..., dependencies={"auth": ...})``) but no
+  parameter takes still runs, first, as a guard (it may raise ``NotAuthorized``, set
+  ``request.state``); app and include dependencies run only when something takes them;
 - a ``Header``/``Cookie``/``Query``/``Body`` marker: that source;
 - named in the path (``/items/{item_id}``): the path parameter, converted;
 - a Struct, dataclass, TypedDict or dict annotation: the whole JSON body;
@@ -23,13 +28,13 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from http.cookies import _unquote  # type: ignore[attr-defined]
 from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
-from lilya.background import Tasks
+from lilya.background import Task, Tasks
 from lilya.requests import Request
 from lilya.websockets import WebSocket
 
@@ -89,6 +94,7 @@ class BindingPlan:
         dependencies: Mapping[str, Inject],
         *,
         websocket: bool = False,
+        guards: Collection[str] = (),
     ) -> None:
         owner = re.sub(r"\W", "_", getattr(func, "__qualname__", "handler"))  # Struct names
         path_names = set(_PATH_PARAM.findall(path))
@@ -96,7 +102,8 @@ class BindingPlan:
         self.request_params: list[str] = []
         self.websocket_params: list[str] = []
         self.tasks_params: list[str] = []
-        self.dependencies: list[tuple[str, DependencyPlan]] = []
+        # (parameter name, plan); a None name is a guard: run for its effect, value unused
+        self.dependencies: list[tuple[str | None, DependencyPlan]] = []
         self.body_param: tuple[str, Any, Any] | None = None  # name, annotation, default
         fields: dict[str, list[tuple[str, str, Any, Any]]] = {
             "path": [],
@@ -116,11 +123,13 @@ class BindingPlan:
             if isinstance(default, Inject) or name in dependencies:
                 inject = default if isinstance(default, Inject) else dependencies[name]
                 self.dependencies.append((name, DependencyPlan(inject, dependencies)))
-            elif _is_subclass(annotation, WebSocket):
+            elif _is_subclass(annotation, WebSocket) or (
+                websocket and name == "websocket" and annotation is Any
+            ):
                 self.websocket_params.append(name)
             elif _is_subclass(annotation, Request) or (name == "request" and annotation is Any):
                 self.request_params.append(name)
-            elif _is_subclass(annotation, Tasks):
+            elif _is_subclass(annotation, Task):  # BackgroundTasks, or the singular the docs show
                 self.tasks_params.append(name)
             elif isinstance(default, Body):
                 self._set_body(func, name, annotation, default.default)
@@ -133,6 +142,12 @@ class BindingPlan:
                 self._set_body(func, name, annotation, _default(default))
             else:
                 scalars.append((name, annotation, _default(default)))
+        consumed = {name for name, _ in self.dependencies}
+        self.dependencies[:0] = [
+            (None, DependencyPlan(dependencies[name], dependencies))
+            for name in guards
+            if name not in consumed
+        ]
         body_fields = methods & BODY_FIELD_METHODS and self.body_param is None and not websocket
         for name, annotation, default in scalars:
             fields["body" if body_fields else "query"].append((name, name, annotation, default))
@@ -186,7 +201,9 @@ class BindingPlan:
             request_scope = RequestScope(connection)  # type: ignore[arg-type]
             try:
                 for name, plan in self.dependencies:
-                    kwargs[name] = await plan.resolve(request_scope)
+                    value = await plan.resolve(request_scope)
+                    if name is not None:
+                        kwargs[name] = value
             except BaseException:  # a later dependency failed: clean up those already open
                 if request_scope.exit_stack is not None:
                     await request_scope.exit_stack.aclose()

@@ -1,6 +1,7 @@
 """Handler return values -> HTTP responses, without building a Response object on the hot path.
 
-A ``Response`` passes through; ``None`` with a 204/304 status is an empty body; anything else
+A ``Response`` passes through; a 204/304 status sends no body (whatever the handler returned:
+it still is the payload of the route's events); anything else
 is JSON encoded by msgspec (dict, list, Struct, dataclass, scalars), or sent as is when a
 non-JSON ``media_type`` is declared and the value is ``str``/``bytes``.
 """
@@ -47,7 +48,7 @@ class ResponseSpec:
             await response(scope, receive, send)
             return
         status = self.status_code
-        if result is None and status in _NO_BODY_STATUSES:
+        if status in _NO_BODY_STATUSES:  # HTTP forbids a body: a returned value is not sent
             await send({"type": "http.response.start", "status": status, "headers": []})
             await send({"type": "http.response.body", "body": b""})
         else:

@@ -96,7 +96,11 @@ class HandlerEndpoint:
         self.path = path
         dependencies = {**inherited, **self.route.dependencies}
         self.plan = BindingPlan(
-            self.route.handler, path, frozenset(self.route.methods), dependencies
+            self.route.handler,
+            path,
+            frozenset(self.route.methods),
+            dependencies,
+            guards=self.route.dependencies,
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -163,13 +167,25 @@ class WebSocketEndpoint:
         self.route = route
         self.path = path
         self.plan = BindingPlan(
-            route.handler, path, frozenset(), route.dependencies, websocket=True
+            route.handler,
+            path,
+            frozenset(),
+            route.dependencies,
+            websocket=True,
+            guards=route.dependencies,
         )
 
     def compile(self, path: str, inherited: Mapping[str, Inject]) -> None:
         self.path = path
         dependencies = {**inherited, **self.route.dependencies}
-        self.plan = BindingPlan(self.route.handler, path, frozenset(), dependencies, websocket=True)
+        self.plan = BindingPlan(
+            self.route.handler,
+            path,
+            frozenset(),
+            dependencies,
+            websocket=True,
+            guards=self.route.dependencies,
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if self.plan is None:  # mounted outside a Ravyn app

@@ -21,14 +21,17 @@ _loads = count()
 
 
 def load_docs_module(relative_path: str) -> ModuleType:
-    """Execute a docs_src file as a new module, its observables in a registry of its own."""
+    """Execute a docs_src file as a new module, its observables in a registry of its own
+    (kept as ``module.docs_registry``, for an app a test builds around the module)."""
     path = ROOT / relative_path
     name = f"docs_module_{path.stem}_{next(_loads)}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    with use_registry(Registry()):
+    registry = Registry()
+    with use_registry(registry):
         spec.loader.exec_module(module)
+    module.docs_registry = registry
     return module
 
 

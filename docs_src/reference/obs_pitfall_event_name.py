@@ -1,0 +1,16 @@
+# Verbatim from the reference docs: imports and style kept as users copy them.
+# ruff: noqa: E402, E722, F401, F811, I001, B904
+from ravyn import post
+from ravyn.utils.decorators import observable
+
+
+# Correct
+@post("/register")
+@observable(send=["user_registered"])
+async def register() -> dict:
+    return {}
+
+
+@observable(listen=["user_registered"])  # Same name!
+async def send_email():
+    print("Email")
