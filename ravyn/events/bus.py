@@ -314,41 +314,64 @@ class EventBus:
         event_counters = self.metrics.for_event(event.name)
         if count_emitted:
             event_counters.emitted += 1
+        resume = self._start_listeners(event, event_counters, batch, broadcast_only, 0)
+        while resume is not None:
+            await self._wait_for_room(event, event_counters)
+            resume = self._start_listeners(event, event_counters, batch, broadcast_only, resume)
+
+    def _start_listeners(
+        self,
+        event: Event,
+        event_counters: Counters,
+        batch: _Batch,
+        broadcast_only: bool,
+        first: int,
+    ) -> int | None:
+        """Start the listeners from index ``first``; return the index to resume from once
+        there is room again (at ``max_in_flight``), or None when all were started."""
         targets = self._targets(event.name)
-        if not targets:
-            return
-        start = self._runner_for_loop().start
+        if first >= len(targets):
+            return None
+        # A listener of this bus never waits for room: it holds a slot itself, so chains
+        # could otherwise deadlock a saturated bus.
+        may_wait = current_bus_var.get() is not self
         event_context = copy_context()
         event_context.run(self._enter_listener_context, event)
-        for listener, listener_counters in targets:
-            if broadcast_only and not listener.broadcast:
-                continue
-            if self._in_flight >= self.max_in_flight and current_bus_var.get() is not self:
-                # A listener of this bus never waits for room: it holds a slot itself, so
-                # chains could otherwise deadlock a saturated bus.
-                await self._wait_for_room(event, event_counters)
-            try:
-                coro = (
-                    self._run_with_policy(event, listener)
-                    if listener.has_policy
-                    else listener.call(event)
-                )
-            except Exception as exc:  # a binding failure, raised before any await
-                self._record_failure(event, listener, exc)
-                continue
-            outcome = start(coro, event_context.copy(), (event, listener, batch))
-            if outcome is None:
-                event_counters.delivered += 1
-                listener_counters.delivered += 1
-                if self.taps:
-                    self._tell_taps(event, listener, None)
-            elif outcome is SUSPENDED:
-                self._in_flight += 1
-                batch.pending += 1
-                event_counters.in_flight += 1
-                listener_counters.in_flight += 1
-            else:
-                self._record_failure(event, listener, outcome)
+        runner = self._runner_for_loop()
+        step = runner.step
+        session = runner.enter()
+        try:
+            for index in range(first, len(targets)):
+                listener, listener_counters = targets[index]
+                if broadcast_only and not listener.broadcast:
+                    continue
+                if may_wait and self._in_flight >= self.max_in_flight:
+                    return index
+                try:
+                    coro = (
+                        self._run_with_policy(event, listener)
+                        if listener.has_policy
+                        else listener.call(event)
+                    )
+                except Exception as exc:  # a binding failure, raised before any await
+                    self._record_failure(event, listener, exc)
+                    continue
+                outcome = step(session, coro, event_context.copy(), (event, listener, batch))
+                if outcome is None:
+                    event_counters.delivered += 1
+                    listener_counters.delivered += 1
+                    if self.taps:
+                        self._tell_taps(event, listener, None)
+                elif outcome is SUSPENDED:
+                    self._in_flight += 1
+                    batch.pending += 1
+                    event_counters.in_flight += 1
+                    listener_counters.in_flight += 1
+                else:
+                    self._record_failure(event, listener, outcome)
+            return None
+        finally:
+            runner.exit(session)
 
     def _on_done(self, token: tuple[Event, Listener, _Batch], exc: BaseException | None) -> None:
         """A listener execution that went on in a task has ended."""

@@ -36,6 +36,17 @@ class _Carrier:
         self.started = False
 
 
+class Session:
+    """The carrier registered as current task while ``EagerRunner.step`` calls run, and the
+    task it replaced."""
+
+    __slots__ = ("outer", "carrier")
+
+    def __init__(self, outer: asyncio.Task[Any] | None, carrier: _Carrier) -> None:
+        self.outer = outer
+        self.carrier = carrier
+
+
 class _Resume:
     """Awaitable that continues a started coroutine: forwards each value the carrier's task
     sends or throws, running every step in the listener's own context."""
@@ -83,52 +94,79 @@ class EagerRunner:
         self._idle: list[_Carrier] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def start(self, coro: Coroutine[Any, Any, Any], context: Context, token: Any) -> Any:
-        """Run ``coro`` until it first suspends.
+    def enter(self) -> Session:
+        """Make an idle carrier the loop's current task, until ``exit``: listener first
+        steps run under it. No ``await`` may happen before ``exit``."""
+        loop = self.loop
+        session = Session(_current_tasks.get(loop), self._take_carrier())
+        if session.outer is not None:
+            _leave_task(loop, session.outer)
+        _enter_task(loop, session.carrier.task)
+        return session
+
+    def exit(self, session: Session) -> None:
+        """Give the current task back to the caller of ``enter``."""
+        carrier = session.carrier
+        _leave_task(self.loop, carrier.task)
+        if session.outer is not None:
+            _enter_task(self.loop, session.outer)
+        self._release(carrier)
+
+    def step(
+        self, session: Session, coro: Coroutine[Any, Any, Any], context: Context, token: Any
+    ) -> Any:
+        """Run ``coro`` until it first suspends, inside ``enter``/``exit``.
 
         Returns None when it returned, the exception when it raised, or ``SUSPENDED`` when
         it continues in a task (``on_done(token, exc)`` is called when it ends).
         """
-        carrier = self._idle.pop() if self._idle else self._new_carrier()
-        loop = self.loop
-        outer = _current_tasks.get(loop)
-        if outer is not None:
-            _leave_task(loop, outer)
-        _enter_task(loop, carrier.task)
+        carrier = session.carrier
         try:
             first = context.run(coro.send, None)
         except StopIteration:
-            self._release(carrier)
+            if carrier.task.cancelling():
+                self._switch(session, retire=True)
             return None
         except BaseException as exc:
-            self._release(carrier)
+            if carrier.task.cancelling():
+                self._switch(session, retire=True)
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             return exc  # even CancelledError: raised by the listener, not sent to the emitter
-        finally:
-            _leave_task(loop, carrier.task)
-            if outer is not None:
-                _enter_task(loop, outer)
         if not carrier.started and carrier.task.cancelling():
             # The listener cancelled "its" task before the carrier ever ran: that carrier
             # dies at its first step, so a fresh task delivers the cancellation instead.
             self._track(
-                loop.create_task(
+                self.loop.create_task(
                     self._drive(coro, context, None, token, asyncio.CancelledError()),
                     context=Context(),
                 )
             )
+            self._switch(session, retire=True)
             return SUSPENDED
         carrier.job = (coro, context, first, token)
         if not carrier.wake.done():
             carrier.wake.set_result(None)
+        self._switch(session, retire=False)
         return SUSPENDED
+
+    def _take_carrier(self) -> _Carrier:
+        return self._idle.pop() if self._idle else self._new_carrier()
+
+    def _switch(self, session: Session, retire: bool) -> None:
+        """The session's carrier is taken (or cancelled): continue under a fresh one."""
+        old, new = session.carrier, self._take_carrier()
+        _leave_task(self.loop, old.task)
+        _enter_task(self.loop, new.task)
+        session.carrier = new
+        if retire:
+            old.wake.cancel()  # wakes it with no job: it ends
 
     def _release(self, carrier: _Carrier) -> None:
         """Back to the pool, unless the listener cancelled it: a cancelled carrier would
         pass that cancellation on to the next listener, so it retires."""
         if carrier.task.cancelling():
-            carrier.wake.cancel()  # wakes it with no job: it ends
+            carrier.wake.cancel()
         else:
             self._idle.append(carrier)
 
