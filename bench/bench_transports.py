@@ -10,13 +10,14 @@ PUBLISH/SUBSCRIBE (publishes pipelined by 100), XADD (pipelined by 100) + XREADG
 100 + XACK per batch, nats-py core publish/subscribe, JetStream publish_async (acks awaited
 per 100) + pull fetch(100) + ack.
 
-    python bench/bench_transports.py [--n 20000]
+    python bench/bench_transports.py [--n 20000] [--rounds 2] [--only redis]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -335,6 +336,7 @@ def measure(scenario: str, url: str, n: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=2, help="best of this many runs")
     parser.add_argument("--role")
     parser.add_argument("--scenario")
     parser.add_argument("--url")
@@ -357,21 +359,27 @@ def main() -> None:
 
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for scenario in SCENARIOS:
+        # Best of `rounds`, scenarios interleaved: other load on the machine then hits the raw
+        # clients and ravyn alike instead of skewing one side of a ratio.
+        for round_number, scenario in itertools.product(range(args.rounds), SCENARIOS):
             if args.only and args.only not in scenario:
                 continue
             # A fresh server per scenario: no backlog or consumer left from the previous one.
-            data = Path(tmp) / scenario.replace(" ", "_").replace("/", "_")
+            data = Path(tmp) / f"{round_number}-{scenario}".replace(" ", "_").replace("/", "_")
             data.mkdir()
             server = RedisServer(data) if "redis" in scenario else NATSServer(data)
             if "redis" in scenario:  # measure the transport, not fsync on every write
                 server.command = [*server.command[:-6], "--appendonly", "no", "--save", ""]
             server.start()
             try:
-                results[scenario] = measure(scenario, server.url, args.n)
+                r = measure(scenario, server.url, args.n)
             finally:
                 server.stop()
-            r = results[scenario]
+            best = results.setdefault(scenario, r)
+            results[scenario] = {
+                **max(best, r, key=lambda x: x["rate"]),
+                **{key: min(best[key], r[key]) for key in ("p50", "p99")},
+            }
             print(
                 f"{scenario:<24} {r['rate']:>10,.0f} ev/s   p50 {r['p50']:>8,.0f} us   "
                 f"p99 {r['p99']:>8,.0f} us   ({r['received']}/{args.n})",
@@ -379,8 +387,9 @@ def main() -> None:
             )
 
     print(
-        f"\nSummary: {args.n} messages of {PAYLOAD_SIZE} bytes as fast as possible (events/s), "
-        f"then {PACED} at one per ms (latency), publisher and consumer processes"
+        f"\nSummary, best of {args.rounds}: {args.n} messages of {PAYLOAD_SIZE} bytes as fast as "
+        f"possible (events/s), then {PACED} at one per ms (latency); publisher and consumer "
+        "in two processes"
     )
     header = ("scenario", "events/s", "p50 us", "p99 us", "vs raw", "target")
     widths = (-24, 10, 8, 8, 7, 7)

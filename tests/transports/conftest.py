@@ -56,3 +56,4 @@ def start_worker(
     for worker in workers:
         if worker.process.poll() is None:
             worker.kill()
+        print(f"--- worker {worker.pid} ---\n{worker.log.read_text()}")  # shown on failure

@@ -38,3 +38,14 @@ async def test_envelope_crosses_unchanged(broker: Broker, format: str, broadcast
     assert event == sent
     assert event.headers["traceparent"] == TRACEPARENT
     assert event.correlation_id == "req-42"
+
+
+@pytest.mark.parametrize("name", ["user registered", "user..registered", "user.", "user.*", ">"])
+async def test_a_name_that_cannot_be_a_nats_subject_is_refused_at_emit(name: str) -> None:
+    from datetime import UTC, datetime
+
+    from ravyn.events.transports.nats import NATSTransport
+
+    event = Event(name=name, id="1", emitted_at=datetime.now(UTC))
+    with pytest.raises(ValueError, match="cannot be a NATS subject"):
+        await NATSTransport().publish(event)

@@ -113,6 +113,7 @@ class NATSTransport(BrokerTransport):
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._subscriptions: list[Any] = []
+        self._valid_names: set[str] = set()
 
     def subject(self, event_name: str) -> str:
         """The JetStream subject of an event name (once-per-cluster listeners)."""
@@ -175,11 +176,13 @@ class NATSTransport(BrokerTransport):
         )
 
     async def publish(self, event: Event) -> None:
-        if INVALID_SUBJECT_TOKEN.search(event.name):
-            raise ValueError(
-                f"event name {event.name!r} cannot be a NATS subject: use letters, digits, "
-                "'_', '-' and '.' between non-empty parts"
-            )
+        if event.name not in self._valid_names:
+            if INVALID_SUBJECT_TOKEN.search(event.name):
+                raise ValueError(
+                    f"event name {event.name!r} cannot be a NATS subject: use letters, digits, "
+                    "'_', '-' and '.' between non-empty parts"
+                )
+            self._valid_names.add(event.name)
         await super().publish(event)
 
     async def acquire_once(self, key: str, ttl: float) -> bool:
@@ -279,17 +282,16 @@ class NATSTransport(BrokerTransport):
         return await js.pull_subscribe_bind(durable=name, stream=self.stream)
 
     async def _consume(self, listener: Listener, subscription: Any) -> None:
-        nats = _import_nats()
         failures = 0
         while not self._tasks.stopping:
             try:
                 self._tasks.waiting(True)
                 messages = await subscription.fetch(self.batch_size, timeout=self.fetch_timeout)
                 self._tasks.waiting(False)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nothing to fetch (nats-py raises its own or asyncio's)
                 self._tasks.waiting(False)
                 continue
-            except nats.errors.Error as exc:
+            except Exception as exc:  # lost connection, server error: the loop must go on
                 self._tasks.waiting(False)
                 failures += 1
                 await self._tasks.pause("consume", exc, failures, listener=listener.name)

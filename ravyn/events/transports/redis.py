@@ -219,8 +219,12 @@ class RedisTransport(BrokerTransport):
         """Read new entries for one listener's group, run them, acknowledge per batch."""
         client = self._require_client()
         failures = 0
+        lost_groups = False
         while not self._tasks.stopping:
             try:
+                if lost_groups:
+                    await self._create_groups(listener.name, dict.fromkeys(streams, "0"))
+                    lost_groups = False
                 self._tasks.waiting(True)
                 reply = await client.xreadgroup(
                     listener.name,
@@ -230,16 +234,14 @@ class RedisTransport(BrokerTransport):
                     block=self.block_ms,
                 )
                 self._tasks.waiting(False)
-            except self._response_error as exc:
+            except Exception as exc:  # lost connection, server error: the loop must go on
                 self._tasks.waiting(False)
-                if "NOGROUP" not in str(exc):
-                    raise
-                # Redis lost the group (restarted without persistence): make it again and
-                # read all that the stream still holds, rather than skip it.
-                await self._create_groups(listener.name, dict.fromkeys(streams, "0"))
-                continue
-            except self._errors as exc:
-                self._tasks.waiting(False)
+                if "NOGROUP" in str(exc):
+                    # Redis lost the group (restarted without persistence): make it again
+                    # and read all that the stream still holds, rather than skip it.
+                    logger.warning("consumer_group_lost", listener=listener.name)
+                    lost_groups = True
+                    continue
                 failures += 1
                 await self._tasks.pause("consume", exc, failures, listener=listener.name)
                 continue
@@ -271,7 +273,7 @@ class RedisTransport(BrokerTransport):
                     )
                 for stream in list(streams):
                     await self._reclaim(client, listener, stream, idle_ms)
-            except self._errors as exc:
+            except Exception as exc:
                 failures += 1
                 await self._tasks.pause("reclaim", exc, failures, listener=listener.name)
                 continue
@@ -338,7 +340,7 @@ class RedisTransport(BrokerTransport):
             pipe.xack(stream, listener.name, *done)
             try:
                 await pipe.execute()
-            except self._errors as exc:
+            except Exception as exc:
                 # The entries stay pending and are reclaimed after visibility_timeout.
                 logger.warning("ack_failed", stream=stream, listener=listener.name, error=repr(exc))
 
@@ -381,7 +383,7 @@ class RedisTransport(BrokerTransport):
             while True:
                 try:
                     message = await pubsub.get_message(timeout=None)
-                except self._errors as exc:
+                except Exception as exc:
                     failures += 1
                     await self._tasks.pause("broadcast", exc, failures)
                     continue
