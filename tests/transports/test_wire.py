@@ -49,3 +49,14 @@ async def test_a_name_that_cannot_be_a_nats_subject_is_refused_at_emit(name: str
     event = Event(name=name, id="1", emitted_at=datetime.now(UTC))
     with pytest.raises(ValueError, match="cannot be a NATS subject"):
         await NATSTransport().publish(event)
+
+
+def test_transport_from_url() -> None:
+    from ravyn.events.transports import NATSTransport, RedisTransport, transport_from_url
+
+    redis = transport_from_url("redis://cache:6379/2", stream_prefix="shop")
+    assert isinstance(redis, RedisTransport) and redis.key("a") == "shop:a"
+    nats = transport_from_url("nats://n1:4222,nats://n2:4222", jetstream=False)
+    assert isinstance(nats, NATSTransport) and nats.servers == ["nats://n1:4222", "nats://n2:4222"]
+    with pytest.raises(ValueError, match="redis://host:port/db or nats://host:port"):
+        transport_from_url("kafka://broker:9092")
