@@ -9,6 +9,7 @@ while the user's shutdown code runs and in-flight listener work is drained, not 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import sys
@@ -31,6 +32,7 @@ from ravyn.middleware.definitions import build_stack, normalize_middleware
 from ravyn.middleware.errors import ExceptionHandler, ExceptionMiddleware
 from ravyn.middleware.request_context import RequestContextMiddleware
 from ravyn.routing.dependencies import Inject
+from ravyn.routing.fallbacks import TrailingSlashRedirect, allowed_methods
 from ravyn.routing.gateways import (
     Gateway,
     WebSocketGateway,
@@ -87,6 +89,7 @@ class Ravyn:
             )
         self.settings = settings if settings is not None else RavynSettings.from_env()
         self.debug = self.settings.debug if debug is None else debug
+        self.max_body_size = self.settings.max_body_size  # read per request by the binding
         self.wait_for_listeners = _pick(wait_for_listeners, self.settings.wait_for_listeners)
         self.enable_scheduler = _pick(enable_scheduler, self.settings.enable_scheduler)
         self.state = State()
@@ -102,7 +105,8 @@ class Ravyn:
             _pick(max_in_flight, self.settings.max_in_flight),
             _pick(grace_period, self.settings.grace_period),
         )
-        self.router = Router(routes=normalize_routes(routes or ()))
+        self.router = Router(routes=normalize_routes(routes or ()), redirect_slashes=False)
+        self.router.default = TrailingSlashRedirect(self.router)
         finalize_routes(self.router.routes, self.dependencies, "")
         self._stack: Any = None
         self.extensions: dict[str, Extension] = {}
@@ -183,7 +187,12 @@ class Ravyn:
         )
 
     def _build_stack(self) -> Any:
-        app = ExceptionMiddleware(self.router.app, self.exception_handlers, self.debug)
+        app = ExceptionMiddleware(
+            self.router.app,
+            self.exception_handlers,
+            self.debug,
+            allowed_methods=functools.partial(allowed_methods, self.router.routes),
+        )
         app = build_stack(app, self.user_middleware)
         self._stack = RequestContextMiddleware(app, debug=self.debug)
         return self._stack

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import msgspec
 
 ENV_PREFIX = "RAVYN_"
+DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
 
 
 class RavynSettings(msgspec.Struct, kw_only=True):
@@ -23,6 +24,7 @@ class RavynSettings(msgspec.Struct, kw_only=True):
     enable_scheduler: bool = True
     log_json: bool | None = None
     log_level: str = "INFO"
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE  # bytes; a larger request body is a 413
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RavynSettings:

@@ -40,11 +40,18 @@ class ExceptionMiddleware:
     """Map exceptions raised below it to responses."""
 
     def __init__(
-        self, app: Any, handlers: Mapping[type[Exception] | int, ExceptionHandler], debug: bool
+        self,
+        app: Any,
+        handlers: Mapping[type[Exception] | int, ExceptionHandler],
+        debug: bool,
+        *,
+        allowed_methods: Callable[[dict[str, Any]], list[str]] | None = None,
     ) -> None:
         self.app = app
         self.handlers = dict(handlers)
         self.debug = debug
+        # the methods some route serves the scope's path with, for 405 and OPTIONS
+        self.allowed_methods = allowed_methods
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
@@ -56,6 +63,16 @@ class ExceptionMiddleware:
             if scope["type"] == "websocket":
                 await close_failed_websocket(WebSocket(scope, receive, send), exc)
                 return
+            if (
+                isinstance(exc, LilyaHTTPException)
+                and exc.status_code == 405
+                and self.allowed_methods is not None
+            ):
+                allow = ", ".join(self.allowed_methods(scope))
+                if scope["method"] == "OPTIONS":  # no handler declares it: list the methods
+                    await _send(send, 204, b"", {"allow": f"{allow}, OPTIONS"})
+                    return
+                exc.headers = {"allow": allow}
             handler = self._handler_for(exc)
             if handler is None:
                 if isinstance(exc, LilyaHTTPException):
@@ -73,11 +90,16 @@ class ExceptionMiddleware:
         handlers = self.handlers
         if not handlers:
             return None
-        if isinstance(exc, LilyaHTTPException) and exc.status_code in handlers:
+        is_http = isinstance(exc, LilyaHTTPException)
+        if is_http and exc.status_code in handlers:
             return handlers[exc.status_code]
         for cls in type(exc).__mro__:
             if cls in handlers:
                 return handlers[cls]
+            if is_http and cls is LilyaHTTPException:
+                # a handler of Exception is for failures, not for the 404/422 the app
+                # answers on purpose: register HTTPException or a status code for those
+                return None
         return None
 
 

@@ -41,11 +41,20 @@ from lilya.websockets import WebSocket
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.routing.dependencies import DependencyPlan, Inject, RequestScope
 from ravyn.routing.params import NOT_SET, Body, Param
-from ravyn.routing.validation import malformed_body, validation_error
+from ravyn.routing.validation import (
+    body_too_large,
+    malformed_body,
+    missing_body,
+    unsupported_media_type,
+    validation_error,
+)
+from ravyn.settings import DEFAULT_MAX_BODY_SIZE
 
 BODY_FIELD_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
 _EMPTY = inspect.Parameter.empty
+# application/json, application/problem+json, ...; parameters such as charset allowed
+_JSON_CONTENT_TYPE = re.compile(rb"\s*application/([\w.+-]*\+)?json\s*(;|$)", re.IGNORECASE)
 
 
 class SourceStruct:
@@ -182,11 +191,7 @@ class BindingPlan:
             for source, values in self._raw_values(scope):
                 sources[source].assign(sources[source].convert(values), kwargs)
         if self.reads_body:
-            if connection is not None:
-                body = await connection.body()  # type: ignore[union-attr]
-            else:
-                body = await read_body(receive)
-            self._decode_body(body, scope, kwargs)
+            self._decode_body(await request_body(scope, receive), scope, kwargs)
         for name in self.request_params:
             kwargs[name] = connection
         for name in self.websocket_params:
@@ -227,18 +232,25 @@ class BindingPlan:
         body_param = self.body_param
         if body_param is not None:
             name, _, default = body_param
-            if not body and default is not NOT_SET:
+            if body:
+                kwargs[name] = self._decode(body, scope)
+            elif default is not NOT_SET:
                 kwargs[name] = default
-                return
-            kwargs[name] = self._decode(body)
+            else:
+                raise missing_body()
             return
         fields = self.sources["body"]
         if body:
-            fields.assign(self._decode(body), kwargs)
+            fields.assign(self._decode(body, scope), kwargs)
         else:
             fields.assign(fields.convert(_query(scope, fields.lists)), kwargs)
 
-    def _decode(self, body: bytes) -> Any:
+    def _decode(self, body: bytes, scope: dict[str, Any]) -> Any:
+        for key, value in scope["headers"]:
+            if key == b"content-type":
+                if not _JSON_CONTENT_TYPE.match(value):
+                    raise unsupported_media_type(value.decode("latin-1"))
+                break
         try:
             return self.body_decoder.decode(body)
         except msgspec.ValidationError as exc:
@@ -247,17 +259,38 @@ class BindingPlan:
             raise malformed_body(exc) from None
 
 
-async def read_body(receive: Any) -> bytes:
-    """The whole request body from the ASGI ``receive`` channel."""
+async def request_body(scope: dict[str, Any], receive: Any) -> bytes:
+    """The whole request body, at most the app's ``max_body_size`` bytes (else a 413).
+
+    It is kept in the scope where Lilya's ``Request.body()`` looks, so a handler or a
+    dependency that also reads ``await request.body()`` gets the same bytes.
+    """
+    body = scope.get("_body")
+    if body is not None:  # a middleware or a dependency read it already
+        return body
+    limit = getattr(scope.get("app"), "max_body_size", DEFAULT_MAX_BODY_SIZE)
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            if value.isdigit() and int(value) > limit:
+                raise body_too_large(limit)
+            break
     message = await receive()
     body = message.get("body", b"")
-    if not message.get("more_body", False):
-        return body
-    chunks = [body]
-    while message.get("more_body", False):
-        message = await receive()
-        chunks.append(message.get("body", b""))
-    return b"".join(chunks)
+    if message.get("more_body", False):
+        chunks = [body]
+        size = len(body)
+        while message.get("more_body", False):
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise body_too_large(limit)
+            chunks.append(chunk)
+        body = b"".join(chunks)
+    elif len(body) > limit:
+        raise body_too_large(limit)
+    scope["_body"] = body
+    return body
 
 
 def _query(scope: dict[str, Any], lists: frozenset[str]) -> dict[str, Any]:

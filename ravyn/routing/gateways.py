@@ -126,6 +126,7 @@ class Include(LilyaInclude):
             name=name,
             middleware=middleware,
             namespace=namespace,
+            redirect_slashes=False,  # the app's TrailingSlashRedirect answers (307, not 303)
         )
 
     def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
