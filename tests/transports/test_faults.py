@@ -12,8 +12,10 @@ from ravyn.events import Event, EventBus, Listener, Registry, Retry
 from ravyn.events.codec import Codec
 from ravyn.events.signing import Signer
 from ravyn.events.transports.base import TransportUnavailable
+from ravyn.events.transports.redis import RedisTransport
 
-from .brokers import Broker, wait_until
+from .brokers import Broker, RedisBroker, wait_until
+from .servers import RedisServer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -187,3 +189,34 @@ async def test_acquire_once_lets_one_caller_win_per_key_and_ttl(broker: Broker) 
             timeout=10,
             what="the key to expire",
         )
+
+
+async def test_an_event_that_keeps_killing_its_consumers_is_dead_lettered(
+    redis_server: RedisServer,
+) -> None:
+    """Redis: an entry already delivered max_deliveries times is not run again."""
+    import redis.asyncio as redis
+
+    runs: list[str] = []
+
+    async def on_order(event: Event) -> None:
+        runs.append(event.id)
+
+    registry, listener = registry_with(on_order, ("order.placed",))
+    fast = {"visibility_timeout": 0.2, "max_deliveries": 3}
+    async with EventBus(registry, transport=RedisTransport(redis_server.url, **fast)):
+        pass  # creates the consumer group
+    data = Codec().encode(hand_made("order.placed", id="poison"))
+    async with redis.Redis.from_url(redis_server.url) as client:
+        entry_id = await client.xadd("ravyn:order.placed", {"data": data})
+        # Three consumers took it and died without acknowledging it.
+        await client.xreadgroup(listener.name, "dead-1", {"ravyn:order.placed": ">"})
+        for consumer in ("dead-2", "dead-3"):
+            await client.xclaim("ravyn:order.placed", listener.name, consumer, 0, [entry_id])
+    with structlog.testing.capture_logs() as logs:
+        async with EventBus(registry, transport=RedisTransport(redis_server.url, **fast)):
+            await wait_until(RedisBroker(redis_server).dead_letters, what="the dead letter")
+    assert runs == []
+    [(letter, error)] = await RedisBroker(redis_server).dead_letters()
+    assert letter == data and "delivered 3 times without an outcome" in error
+    assert any(log["event"] == "event_dead_lettered" for log in logs)
