@@ -148,6 +148,8 @@ class NATSTransport(BrokerTransport):
             raise TransportUnavailable(
                 f"cannot reach NATS at {self.servers} ({exc}): start nats-server -js or fix the URL"
             ) from exc
+        # The server refuses a message over its max_payload: refuse such an event at emit.
+        self.codec.max_size = min(self.codec.max_size, self._nc.max_payload - 1024)
         if self.jetstream:
             self._js = self._nc.jetstream()
             await self._declare_streams()
