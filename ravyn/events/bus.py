@@ -36,6 +36,10 @@ class BusTap(Protocol):
     def finished(self, event: Event, listener: Listener, error: BaseException | None) -> None: ...
 
 
+_Targets = tuple[tuple[tuple[Listener, Counters], ...], Counters]
+"""The listeners of one event name with their counters, and the event's counters."""
+
+
 class _Batch:
     """The listener executions of one emit that went on in a task, for ``wait=True``."""
 
@@ -85,7 +89,7 @@ class EventBus:
         self._room_waiters: list[asyncio.Future[None]] = []
         self._saturated = False
         self._limiters: dict[str, anyio.Semaphore] = {}
-        self._targets_cache: dict[str, tuple[tuple[Listener, ...], tuple[Any, ...]]] = {}
+        self._targets_cache: dict[str, tuple[tuple[Listener, ...], _Targets]] = {}
         self.taps: list[BusTap] = []
 
     # -- lifecycle -------------------------------------------------------------------
@@ -189,7 +193,10 @@ class EventBus:
                 "delivered. Stop the transport before the bus."
             )
         batch = _Batch()
-        await self._fan_out(event, batch, broadcast_only, count_emitted=False)
+        targets = self._targets(event.name)
+        resume = self._start_listeners(event, targets, batch, broadcast_only, 0)
+        if resume is not None:
+            await self._start_when_room(event, targets, batch, broadcast_only, resume)
         if self._state != _RUNNING:
             await batch.wait()
 
@@ -244,7 +251,11 @@ class EventBus:
             return
         batch = _Batch()
         for event in events:
-            await self._fan_out(event, batch, False)
+            targets = self._targets(event.name)
+            targets[1].emitted += 1
+            resume = self._start_listeners(event, targets, batch, False, 0)
+            if resume is not None:
+                await self._start_when_room(event, targets, batch, False, resume)
         if wait or self._state != _RUNNING:
             await batch.wait()
 
@@ -298,38 +309,39 @@ class EventBus:
             runner = self._runner = EagerRunner(self._on_done)
         return runner
 
-    def _targets(self, name: str) -> tuple[tuple[Listener, Counters], ...]:
-        """The listeners of ``name`` with their counters, rebuilt when the registry changed."""
+    def _targets(self, name: str) -> _Targets:
+        """The listeners of ``name`` with their counters, and the event's counters; rebuilt
+        when the registry changed."""
         listeners = self.registry.listeners_for(name)
         cached = self._targets_cache.get(name)
         if cached is None or cached[0] is not listeners:
             targets = tuple((lsn, self.metrics.for_listener(lsn.name)) for lsn in listeners)
-            cached = self._targets_cache[name] = (listeners, targets)
+            cached = self._targets_cache[name] = (
+                listeners,
+                (targets, self.metrics.for_event(name)),
+            )
         return cached[1]
 
-    async def _fan_out(
-        self, event: Event, batch: _Batch, broadcast_only: bool, count_emitted: bool = True
-    ) -> None:
-        """Start every matching listener now; those that suspend go on in a task."""
-        event_counters = self.metrics.for_event(event.name)
-        if count_emitted:
-            event_counters.emitted += 1
-        resume = self._start_listeners(event, event_counters, batch, broadcast_only, 0)
-        while resume is not None:
-            await self._wait_for_room(event, event_counters)
-            resume = self._start_listeners(event, event_counters, batch, broadcast_only, resume)
-
-    def _start_listeners(
+    async def _start_when_room(
         self,
         event: Event,
-        event_counters: Counters,
+        targets: _Targets,
         batch: _Batch,
         broadcast_only: bool,
-        first: int,
+        resume: int | None,
+    ) -> None:
+        """Backpressure: start the listeners from index ``resume`` on, as room frees up."""
+        while resume is not None:
+            await self._wait_for_room(event, targets[1])
+            resume = self._start_listeners(event, targets, batch, broadcast_only, resume)
+
+    def _start_listeners(
+        self, event: Event, targets: _Targets, batch: _Batch, broadcast_only: bool, first: int
     ) -> int | None:
-        """Start the listeners from index ``first``; return the index to resume from once
-        there is room again (at ``max_in_flight``), or None when all were started."""
-        targets = self._targets(event.name)
+        """Start the listeners from index ``first`` (those that suspend go on in a task);
+        return the index to resume from once there is room again (at ``max_in_flight``),
+        or None when all were started."""
+        targets, event_counters = targets
         if first >= len(targets):
             return None
         # A listener of this bus never waits for room: it holds a slot itself, so chains

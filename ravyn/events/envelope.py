@@ -23,12 +23,13 @@ _UUID4_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 
 def new_event_id() -> str:
-    """A random UUID4 as 32 hex digits, ~15x cheaper than ``uuid.uuid4().hex``.
+    """A random UUID4 as 32 hex digits, ~25x cheaper than ``uuid.uuid4().hex``
+    (and 2x cheaper than formatting the int with ``:032x``).
 
     ``random`` is seeded from the OS and re-seeded in forked children, so ids stay unique
     across worker processes; they identify events, they are not secrets.
     """
-    return f"{getrandbits(128) & _UUID4_MASK | _UUID4_BITS:032x}"
+    return (getrandbits(128) & _UUID4_MASK | _UUID4_BITS).to_bytes(16).hex()
 
 
 class Event(msgspec.Struct, kw_only=True, frozen=True):

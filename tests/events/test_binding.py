@@ -103,6 +103,46 @@ async def test_payload_that_does_not_fit_fails_that_listener_alone(bus: EventBus
     assert bus.metrics.snapshot()["listeners"][failure["listener"]]["failed"] == 1
 
 
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"user_id": 1, "score": 2.5, "tags": ["a"]}, (1, 2.5, ["a"], "free")),
+        ({"user_id": 1, "score": 2, "tags": None, "plan": "pro"}, (1, 2.0, None, "pro")),
+    ],
+    ids=["values of their types", "an int for a float is converted"],
+)
+async def test_scalar_fields_bind_as_msgspec_would(bus: EventBus, payload, expected) -> None:
+    got = []
+
+    @observable(listen=["scored"])
+    async def on_score(user_id: int, score: float, tags, plan: str = "free") -> None:
+        got.append((user_id, score, tags, plan))
+
+    await bus.emit("scored", payload)
+    assert got == [expected]
+    assert type(got[0][1]) is float
+    if payload["tags"] is not None:
+        assert got[0][2] is payload["tags"]  # untyped: passed as is, not copied
+
+
+@pytest.mark.parametrize(
+    ("payload", "named"),
+    [({"flag": 1}, "user_id"), ({"user_id": True}, "user_id"), ({"user_id": "1"}, "user_id")],
+    ids=["missing", "bool for int", "str for int"],
+)
+async def test_scalar_field_that_does_not_fit_names_the_field(
+    bus: EventBus, payload, named
+) -> None:
+    @observable(listen=["scored"])
+    async def on_score(user_id: int) -> None: ...
+
+    with capture_logs() as logs:
+        await bus.emit("scored", payload)
+    [failure] = [log for log in logs if log["event"] == "listener_failed"]
+    assert failure["reason"] == "binding"
+    assert named in failure["error"]
+
+
 def test_unresolvable_annotation_is_refused_at_decoration(registry) -> None:
     class Local(msgspec.Struct):
         user_id: int
