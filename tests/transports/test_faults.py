@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -220,3 +221,25 @@ async def test_an_event_that_keeps_killing_its_consumers_is_dead_lettered(
     [(letter, error)] = await RedisBroker(redis_server).dead_letters()
     assert letter == data and "delivered 3 times without an outcome" in error
     assert any(log["event"] == "event_dead_lettered" for log in logs)
+
+
+async def test_broadcast_resumes_after_a_server_restart(broker: Broker) -> None:
+    received: set[str] = set()
+
+    async def on_order(event: Event) -> None:
+        received.add(event.id)
+
+    registry, _ = registry_with(on_order, ("order.placed",), broadcast=True)
+    publisher = EventBus(Registry(), transport=broker.transport())
+    async with EventBus(registry, transport=broker.transport()), publisher:
+        await asyncio.to_thread(broker.server.restart)
+        sent: set[str] = set()
+
+        async def one_arrives() -> bool:  # at-most-once: those sent while away may be lost
+            sent.add((await publisher.emit("order.placed", {})).id)
+            return bool(sent & received)
+
+        await wait_until(one_arrives, timeout=20, what="a broadcast after the restart")
+        stopping = time.monotonic()
+    # An idle subscription is cancelled at stop, not waited for during the grace period.
+    assert time.monotonic() - stopping < 2

@@ -53,9 +53,10 @@ class BackgroundTasks:
             retry_in=round(delay, 3),
             **context,
         )
+        was_waiting = self._tasks.get(asyncio.current_task(), False)  # type: ignore[arg-type]
         self.waiting(True)
         await asyncio.sleep(delay)
-        self.waiting(False)
+        self.waiting(was_waiting)
 
     async def stop(self, deadline: float) -> None:
         self.stopping = True
