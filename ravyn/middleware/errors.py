@@ -61,7 +61,11 @@ class ExceptionMiddleware:
             if state is not None and state.started:
                 raise  # too late to answer: the request-context middleware logs it
             if scope["type"] == "websocket":
-                await close_failed_websocket(WebSocket(scope, receive, send), exc)
+                websocket = WebSocket(scope, receive, send)
+                if isinstance(exc, LilyaHTTPException):
+                    await refuse_websocket(websocket, exc)
+                else:
+                    await close_failed_websocket(websocket, exc)
                 return
             if (
                 isinstance(exc, LilyaHTTPException)
@@ -101,6 +105,20 @@ class ExceptionMiddleware:
                 # answers on purpose: register HTTPException or a status code for those
                 return None
         return None
+
+
+async def refuse_websocket(websocket: WebSocket, exc: LilyaHTTPException) -> None:
+    """An HTTP error raised for a WebSocket (a guard's ``NotAuthorized``, a parameter's 422):
+    close with 1008, policy violation, and the detail as the reason. Before ``accept`` the
+    server answers the handshake with a 403. (Lilya would send the HTTP status as the close
+    code, which is not a valid one.)"""
+    detail = exc.detail if isinstance(exc.detail, str) else "The connection was refused."
+    logger.info(
+        "websocket_refused", path=websocket.scope.get("path"), status=exc.status_code, detail=detail
+    )
+    if websocket.application_state in (WebSocketState.CONNECTING, WebSocketState.CONNECTED):
+        reason = detail.encode()[:123].decode(errors="ignore")  # the protocol's limit
+        await websocket.close(code=1008, reason=reason)
 
 
 async def close_failed_websocket(websocket: WebSocket, exc: Exception) -> None:

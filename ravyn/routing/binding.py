@@ -357,6 +357,10 @@ def _is_list(annotation: Any) -> bool:
 
 
 def _is_body_type(annotation: Any) -> bool:
+    """A Struct, dataclass, TypedDict or dict annotation, also as ``X | None``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return len(members) == 1 and _is_body_type(members[0])
     annotation = typing.get_origin(annotation) or annotation
     return (
         _is_subclass(annotation, msgspec.Struct)

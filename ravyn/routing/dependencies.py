@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
-from lilya.requests import Request
+from lilya.requests import Connection, Request
 
 from ravyn.exceptions import ImproperlyConfigured
 
@@ -23,7 +23,8 @@ class Inject:
 
     ``callable_`` may be sync or async, a function or a generator (code after ``yield`` is
     cleanup run after the response). Its parameters receive ``request`` (by annotation
-    ``Request`` or by that name) and other dependencies by name. Sync callables run on the
+    ``Request`` or by that name; ``websocket``/``WebSocket`` on a WebSocket route: the same
+    connection) and other dependencies by name. Sync callables run on the
     event loop: keep them quick, or make them async.
     """
 
@@ -74,7 +75,7 @@ class DependencyPlan:
             elif name in available:
                 plan = DependencyPlan(available[name], available, (*trail, inject))
                 self.arguments.append((name, plan))
-            elif name == "request" or _is_request(parameter.annotation):
+            elif name in ("request", "websocket") or _is_connection(parameter.annotation):
                 self.arguments.append((name, None))
             elif parameter.default is inspect.Parameter.empty:
                 raise ImproperlyConfigured(
@@ -132,8 +133,9 @@ def _kind(func: Callable[..., Any]) -> str:
     return "sync"
 
 
-def _is_request(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, Request)
+def _is_connection(annotation: Any) -> bool:
+    """``Request`` or ``WebSocket``: a dependency receives the connection being served."""
+    return isinstance(annotation, type) and issubclass(annotation, Connection)
 
 
 def _name(func: Callable[..., Any]) -> str:

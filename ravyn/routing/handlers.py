@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import anyio.to_thread
+from lilya.exceptions import HTTPException as LilyaHTTPException
 from lilya.requests import Request
 from lilya.responses import Response
 from lilya.websockets import WebSocket, WebSocketDisconnect
@@ -21,7 +22,7 @@ from lilya.websockets import WebSocket, WebSocketDisconnect
 from ravyn.events.context import current_bus
 from ravyn.events.decorators import ObservableSpec, observable_spec
 from ravyn.exceptions import ImproperlyConfigured
-from ravyn.middleware.errors import close_failed_websocket
+from ravyn.middleware.errors import close_failed_websocket, refuse_websocket
 from ravyn.routing.binding import BindingPlan
 from ravyn.routing.dependencies import Inject
 from ravyn.routing.encoding import JSON, ResponseSpec
@@ -191,11 +192,14 @@ class WebSocketEndpoint:
         if self.plan is None:  # mounted outside a Ravyn app
             self.compile(self.path, {})
         websocket = WebSocket(scope, receive, send)
-        kwargs, request_scope, _ = await self.plan.bind(scope, receive, websocket)
+        request_scope = None
         try:
+            kwargs, request_scope, _ = await self.plan.bind(scope, receive, websocket)
             await self.route.handler(**kwargs)
         except WebSocketDisconnect:
             pass  # the client left: the normal end of a conversation, not an error
+        except LilyaHTTPException as exc:  # a guard or a parameter refused the connection
+            await refuse_websocket(websocket, exc)
         except Exception as exc:  # Lilya's WebSocketPath would swallow it unlogged
             await close_failed_websocket(websocket, exc)
         finally:

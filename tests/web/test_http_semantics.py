@@ -6,10 +6,11 @@ import msgspec
 import pytest
 
 from ravyn import BackgroundTask, Include, Inject, Ravyn, RavynSettings, Request
-from ravyn.exceptions import NotAuthorized
+from ravyn.exceptions import NotAuthorized, PermissionDenied
 from ravyn.responses import JSONResponse
-from ravyn.routing import delete, get, options, post
+from ravyn.routing import delete, get, options, post, websocket
 from ravyn.testclient import TestClient
+from ravyn.websockets import WebSocket, WebSocketDisconnect
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -239,3 +240,34 @@ def test_the_singular_background_task_annotation_gets_add_task():
 
     assert client_for(start).post("/jobs").json() == {"started": True}
     assert done == ["job"]
+
+
+def test_an_optional_struct_is_the_body_or_none():
+    @post("/items")
+    async def create(item: Address | None = None) -> dict:
+        return {"item": item}
+
+    client = client_for(create)
+    assert client.post("/items", json={"zip": 1}).json() == {"item": {"zip": 1}}
+    assert client.post("/items").json() == {"item": None}
+    assert client.post("/items", json={"zip": "x"}).status_code == 422
+
+
+def test_a_websocket_refused_by_a_guard_closes_with_1008_and_the_detail():
+    def deny(websocket: WebSocket) -> None:
+        raise NotAuthorized("no ticket")
+
+    @websocket("/ws", dependencies={"auth": Inject(deny)})
+    async def feed(websocket: WebSocket) -> None:
+        await websocket.accept()
+
+    @websocket("/later")
+    async def later(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise PermissionDenied("not your room")
+
+    client = client_for(feed, later)
+    for path, reason in (("/ws", "no ticket"), ("/later", "not your room")):
+        with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(path) as ws:
+            ws.receive_text()
+        assert (refused.value.code, refused.value.reason) == (1008, reason)
