@@ -209,9 +209,8 @@ class BindingPlan:
                     value = await plan.resolve(request_scope)
                     if name is not None:
                         kwargs[name] = value
-            except BaseException:  # a later dependency failed: clean up those already open
-                if request_scope.exit_stack is not None:
-                    await request_scope.exit_stack.aclose()
+            except BaseException as exc:  # a later one failed: clean up those already open
+                await request_scope.close(exc)
                 raise
         return kwargs, request_scope, tasks
 

@@ -3,14 +3,15 @@ dependencies) by parameter name.
 
 Each dependency's own parameters are planned once, when the route is built. Per request,
 a dependency runs at most once (``use_cache=True``) however many consumers it has; a
-generator dependency yields its value and its cleanup runs after the response is sent.
+generator dependency yields its value and its cleanup runs after the response is sent; if
+the request failed, the exception is raised at its ``yield`` (to roll back a transaction).
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 from lilya.requests import Connection, Request
@@ -55,11 +56,20 @@ class RequestScope:
             self.exit_stack = AsyncExitStack()
         return self.exit_stack
 
+    async def close(self, exc: BaseException | None) -> None:
+        """Run the generator dependencies' cleanups, latest first. ``exc`` (what ended the
+        request, if it failed) is raised at their ``yield``, so ``except`` can roll back."""
+        if self.exit_stack is not None:
+            if exc is None:
+                await self.exit_stack.aclose()
+            else:
+                await self.exit_stack.__aexit__(type(exc), exc, exc.__traceback__)
+
 
 class DependencyPlan:
     """How to compute one dependency: its callable and how each of its parameters binds."""
 
-    __slots__ = ("inject", "kind", "arguments")
+    __slots__ = ("inject", "kind", "arguments", "context")
 
     def __init__(self, inject: Inject, available: Mapping[str, Inject], trail: tuple = ()) -> None:
         func = inject.callable
@@ -68,6 +78,12 @@ class DependencyPlan:
             raise ImproperlyConfigured(f"Dependency cycle: {names}.")
         self.inject = inject
         self.kind = _kind(func)
+        # a generator runs as a context manager: its cleanup sees the request's exception
+        self.context: Any = None
+        if self.kind == "asyncgen":
+            self.context = asynccontextmanager(func)
+        elif self.kind == "gen":
+            self.context = contextmanager(func)
         self.arguments: list[tuple[str, DependencyPlan | None]] = []
         for name, parameter in inspect.signature(func).parameters.items():
             if isinstance(parameter.default, Inject):
@@ -99,26 +115,12 @@ class DependencyPlan:
         elif kind == "sync":
             value = func(**kwargs)
         elif kind == "asyncgen":
-            generator = func(**kwargs)
-            value = await generator.__anext__()
-            scope.cleanups().push_async_callback(_finish_async_generator, generator)
+            value = await scope.cleanups().enter_async_context(self.context(**kwargs))
         else:
-            generator = func(**kwargs)
-            value = next(generator)
-            scope.cleanups().callback(_finish_generator, generator)
+            value = scope.cleanups().enter_context(self.context(**kwargs))
         if inject.use_cache:
             scope.cache[key] = value
         return value
-
-
-def _finish_generator(generator: Any) -> None:
-    for _ in generator:
-        raise ImproperlyConfigured(f"Generator dependency {generator!r} must yield only once.")
-
-
-async def _finish_async_generator(generator: Any) -> None:
-    async for _ in generator:
-        raise ImproperlyConfigured(f"Generator dependency {generator!r} must yield only once.")
 
 
 def _kind(func: Callable[..., Any]) -> str:

@@ -112,6 +112,7 @@ class HandlerEndpoint:
         route = self.route
         request = Request(scope, receive, send) if plan.needs_request else None
         kwargs, request_scope, tasks = await plan.bind(scope, receive, request)
+        failure = None
         try:
             if route.is_async:
                 result = await route.handler(**kwargs)
@@ -131,9 +132,12 @@ class HandlerEndpoint:
             else:
                 await route.response.send(result, scope, receive, send, tasks)
                 await current_bus().emit_many(spec.send, result, wait=False, source=source)
+        except BaseException as exc:
+            failure = exc
+            raise
         finally:
-            if request_scope is not None and request_scope.exit_stack is not None:
-                await request_scope.exit_stack.aclose()
+            if request_scope is not None:
+                await request_scope.close(failure)
 
 
 class WebSocketHandler:
@@ -193,18 +197,21 @@ class WebSocketEndpoint:
             self.compile(self.path, {})
         websocket = WebSocket(scope, receive, send)
         request_scope = None
+        failure = None
         try:
             kwargs, request_scope, _ = await self.plan.bind(scope, receive, websocket)
             await self.route.handler(**kwargs)
         except WebSocketDisconnect:
             pass  # the client left: the normal end of a conversation, not an error
         except LilyaHTTPException as exc:  # a guard or a parameter refused the connection
+            failure = exc
             await refuse_websocket(websocket, exc)
         except Exception as exc:  # Lilya's WebSocketPath would swallow it unlogged
+            failure = exc
             await close_failed_websocket(websocket, exc)
         finally:
-            if request_scope is not None and request_scope.exit_stack is not None:
-                await request_scope.exit_stack.aclose()
+            if request_scope is not None:
+                await request_scope.close(failure)
 
 
 def route(

@@ -101,6 +101,41 @@ def test_generator_cleanup_runs_when_the_handler_raises():
     assert steps == ["released"]
 
 
+def test_generator_dependencies_see_the_exception_that_ended_the_request():
+    outcomes: list[str] = []
+
+    async def transaction():
+        try:
+            yield "tx"
+        except Exception as exc:
+            outcomes.append(f"rollback after {type(exc).__name__}")
+            raise
+        else:
+            outcomes.append("commit")
+
+    def cursor():
+        try:
+            yield "cursor"
+        except NotAuthorized:
+            outcomes.append("cursor saw NotAuthorized")
+            raise
+
+    deps = {"tx": Inject(transaction), "cur": Inject(cursor)}
+
+    @get("/ok", dependencies=deps)
+    async def ok(tx: str, cur: str) -> str:
+        return tx
+
+    @get("/denied", dependencies=deps)
+    async def denied(tx: str, cur: str) -> None:
+        raise NotAuthorized("no")
+
+    client = TestClient(Ravyn(routes=[ok, denied]))
+    assert client.get("/ok").json() == "tx"
+    assert client.get("/denied").status_code == 401
+    assert outcomes == ["commit", "cursor saw NotAuthorized", "rollback after NotAuthorized"]
+
+
 def test_inject_as_a_parameter_default():
     @get("/default")
     async def default(value: int = Inject(lambda: 41)) -> int:
@@ -125,8 +160,10 @@ def test_opened_generator_dependencies_clean_up_when_a_later_one_fails():
     steps: list[str] = []
 
     async def opened():
-        yield "resource"
-        steps.append("closed")
+        try:
+            yield "resource"
+        finally:  # the request failed: the NotAuthorized is raised at the yield
+            steps.append("closed")
 
     def refuse() -> str:
         raise NotAuthorized("No token")
