@@ -107,6 +107,7 @@ class _PortalTransport(httpx.BaseTransport):
         self.client = client
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # a body given as a sync iterator becomes bytes the ASGI side can send
         with self.client.portal() as portal:
             status, headers, content = portal.call(self._call_app, request)
         return httpx.Response(status, headers=headers, content=content, request=request)

@@ -85,6 +85,8 @@ def test_a_body_over_the_limit_is_a_413_by_length_or_while_streaming():
     client = client_for(register, settings=RavynSettings(max_body_size=64))
     small = client.post("/register", json={"email": "a@b.c"})
     assert small.status_code == 201
+    chunked = client.post("/register", content=iter([b'{"email": ', b'"a@b.c"}']))
+    assert (chunked.status_code, chunked.json()) == (201, {"email": "a@b.c"})
     declared = client.post("/register", json={"email": "x" * 100})
     assert declared.status_code == 413
     assert "RAVYN_MAX_BODY_SIZE" in declared.json()["detail"]

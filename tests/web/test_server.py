@@ -5,11 +5,13 @@ import threading
 import httpx
 import msgspec
 import pytest
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from ravyn.app import Ravyn
 from ravyn.events import Event, Registry, observable, use_registry
-from ravyn.routing import get, post, websocket
+from ravyn.exceptions import NotAuthorized
+from ravyn.routing import Inject, get, post, websocket
 from ravyn.websockets import WebSocket
 from tests.web.helpers import serve
 
@@ -40,13 +42,22 @@ with use_registry(Registry()):
         received.append(event)
         listener_ran.set()
 
+    def require_ticket(websocket: WebSocket) -> None:
+        if websocket.query_params.get("ticket") != "ok":
+            raise NotAuthorized("no ticket")
+
+    @websocket("/guarded", dependencies={"ticket": Inject(require_ticket)})
+    async def guarded(socket: WebSocket) -> None:
+        await socket.accept()
+        await socket.send_text("welcome")
+
     @websocket("/echo")
     async def echo(socket: WebSocket) -> None:
         await socket.accept()
         async for text in socket.iter_text():
             await socket.send_json({"echo": text})
 
-    app = Ravyn(routes=[hello, signup, echo])
+    app = Ravyn(routes=[hello, signup, echo, guarded])
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +107,24 @@ def test_head_of_a_get_route_has_no_body(address):
     response = httpx.head(f"http://{address}/hello")
     assert response.status_code == 200
     assert response.content == b""
+
+
+def test_trailing_slash_post_is_redirected_as_a_post(address):
+    response = httpx.post(
+        f"http://{address}/signups/", json={"email": "a@b.c", "age": 3}, follow_redirects=True
+    )
+    assert [r.status_code for r in response.history] == [307]
+    assert (response.status_code, response.json()) == (201, {"email": "a@b.c", "age": 3})
+
+
+def test_a_form_posted_to_a_typed_body_is_a_415(address):
+    response = httpx.post(f"http://{address}/signups", data={"email": "a@b.c"})
+    assert response.status_code == 415
+
+
+def test_websocket_refused_by_a_guard_is_a_rejected_handshake(address):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://{address}/guarded", open_timeout=10)
+    assert refused.value.response.status_code == 403
+    with connect(f"ws://{address}/guarded?ticket=ok") as socket:
+        assert socket.recv(timeout=10) == "welcome"
