@@ -138,3 +138,19 @@ def test_background_sample():
 
 def test_testing_sample():
     load_docs_module("docs_src/web/testing_example.py").test_register_welcomes_the_user()
+
+
+def test_dependency_guards_sample_refuses_commits_and_rolls_back():
+    module = load_docs_module("docs_src/web/dependency_guards.py")
+    client = TestClient(module.app)
+    refused = client.post("/transfers", json={"amount": 5})
+    assert (refused.status_code, refused.json()) == (
+        401,
+        {"detail": "Send a valid X-API-Key header."},
+    )
+    assert module.journal == []  # the guard ran first: no transaction was opened
+    key = {"x-api-key": "s3cret"}
+    done = client.post("/transfers", json={"amount": 5}, headers=key)
+    assert done.json() == {"moved": 5, "by": "billing-service"}
+    assert client.post("/transfers", json={"amount": 0}, headers=key).status_code == 400
+    assert module.journal == ["begin", "move 5", "commit", "begin", "rollback"]
