@@ -84,6 +84,8 @@ class ExceptionMiddleware:
                 else:
                     await send_server_error(scope, send, exc, self.debug)
                 return
+            if handler is self.handlers.get(500) and not isinstance(exc, LilyaHTTPException):
+                log_unhandled(scope, exc)  # the user's 500 page does not hide the traceback
             request = Request(scope, receive, send)
             response = handler(request, exc)
             if is_async_callable(handler):
@@ -104,7 +106,7 @@ class ExceptionMiddleware:
                 # a handler of Exception is for failures, not for the 404/422 the app
                 # answers on purpose: register HTTPException or a status code for those
                 return None
-        return None
+        return handlers.get(500)  # an unhandled failure is the 500 a user may answer
 
 
 async def refuse_websocket(websocket: WebSocket, exc: LilyaHTTPException) -> None:
@@ -141,14 +143,18 @@ async def send_http_error(send: Any, exc: LilyaHTTPException) -> None:
     await _send(send, status, error_body(exc.detail), exc.headers)
 
 
-async def send_server_error(scope: dict[str, Any], send: Any, exc: Exception, debug: bool) -> None:
-    """A generic 500 (internals only when ``debug``), logged once with the traceback."""
+def log_unhandled(scope: dict[str, Any], exc: Exception) -> None:
     logger.error(
         "unhandled_exception",
         method=scope.get("method"),
         path=scope.get("path"),
         exc_info=(type(exc), exc, exc.__traceback__),
     )
+
+
+async def send_server_error(scope: dict[str, Any], send: Any, exc: Exception, debug: bool) -> None:
+    """A generic 500 (internals only when ``debug``), logged once with the traceback."""
+    log_unhandled(scope, exc)
     if debug:
         detail: Any = {
             "error": f"{type(exc).__name__}: {exc}",

@@ -4,6 +4,7 @@ guard dependencies, exception handler reach, 204 bodies, the body shared with ``
 import anyio.from_thread
 import msgspec
 import pytest
+from structlog.testing import capture_logs
 
 from ravyn import BackgroundTask, Include, Inject, Ravyn, RavynSettings, Request
 from ravyn.exceptions import NotAuthorized, PermissionDenied
@@ -273,3 +274,18 @@ def test_a_websocket_refused_by_a_guard_closes_with_1008_and_the_detail():
         with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(path) as ws:
             ws.receive_text()
         assert (refused.value.code, refused.value.reason) == (1008, reason)
+
+
+def test_a_500_handler_answers_unhandled_failures():
+    @get("/crash")
+    async def crash() -> None:
+        raise RuntimeError("boom")
+
+    def on_500(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"sorry": str(exc)}, status_code=500)
+
+    client = client_for(crash, exception_handlers={500: on_500})
+    with capture_logs() as logs:
+        assert client.get("/crash").json() == {"sorry": "boom"}
+    assert [log["event"] for log in logs if log["log_level"] == "error"] == ["unhandled_exception"]
+    assert client.get("/nowhere").status_code == 404
