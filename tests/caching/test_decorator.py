@@ -184,8 +184,42 @@ async def test_failing_backend_is_logged_and_bypassed():
     with capture_logs() as logs:
         assert await answer() == 42
     failed = [entry for entry in logs if entry["event"] == "cache_backend_failed"]
-    assert [entry["operation"] for entry in failed] == ["get", "set"]
+    # Every attempt is logged: the miss, the leader's second look, and the store.
+    assert [entry["operation"] for entry in failed] == ["get", "get", "set"]
     assert failed[0]["key"] == "answer"
+
+
+async def test_a_flight_that_lands_during_a_miss_is_not_computed_again():
+    landed = anyio.Event()
+
+    class SlowMissCache(InMemoryCache):
+        hold_next_get = False
+
+        async def get(self, key, default=None):
+            value = await super().get(key, default)
+            if self.hold_next_get:  # the second caller's miss returns only after the first landed
+                self.hold_next_get = False
+                await landed.wait()
+            return value
+
+    backend = SlowMissCache()
+    calls = []
+
+    @cache(backend=backend)
+    async def answer() -> int:
+        calls.append(1)
+        backend.hold_next_get = True
+        await anyio.sleep(0)
+        return 42
+
+    async def first() -> None:
+        assert await answer() == 42
+        landed.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(first)
+        tg.start_soon(answer)
+    assert calls == [1]
 
 
 def test_sync_function_is_cached_without_an_event_loop():

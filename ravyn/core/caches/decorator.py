@@ -102,29 +102,28 @@ def _async_cached(
 
     async def cached(*args: Any, **kwargs: Any) -> Any:
         cache_key = key_for(args, kwargs)
-        try:
-            hit = await backend.get(cache_key, _MISSING)
-        except Exception:
-            _log_backend_failure("get", cache_key)
-        else:
-            if hit is not _MISSING:
-                return hit
+        hit = await _guarded(backend.get, cache_key, _MISSING)
+        if hit is not _MISSING:
+            return hit
         while (flight := flights.get(cache_key)) is not None:
             await flight.done.wait()
             if flight.finished:
                 return flight.outcome()
         flight = flights[cache_key] = _Flight(anyio.Event())
         try:
-            value = await func(*args, **kwargs)
+            # A flight may have landed (stored its value and left) between our miss and
+            # our lead: read again rather than compute twice.
+            value = await _guarded(backend.get, cache_key, _MISSING)
+            computed = value is _MISSING
+            if computed:
+                value = await func(*args, **kwargs)
         except Exception as exc:
             flight.reject(exc)
             raise
         else:
             flight.resolve(value)
-            try:
-                await backend.set(cache_key, value, ttl)
-            except Exception:
-                _log_backend_failure("set", cache_key)
+            if computed:
+                await _guarded(backend.set, cache_key, value, ttl)
             return value
         finally:
             del flights[cache_key]
@@ -158,13 +157,18 @@ def _sync_cached(
             if flight.finished:
                 return flight.outcome()
         try:
-            value = func(*args, **kwargs)
+            # As in the async twin: a flight that landed since our miss has stored its value.
+            value = _run_from_sync(_guarded, backend.get, cache_key, _MISSING)
+            computed = value is _MISSING
+            if computed:
+                value = func(*args, **kwargs)
         except Exception as exc:
             flight.reject(exc)
             raise
         else:
             flight.resolve(value)
-            _run_from_sync(_guarded, backend.set, cache_key, value, ttl)
+            if computed:
+                _run_from_sync(_guarded, backend.set, cache_key, value, ttl)
             return value
         finally:
             with flights_lock:
