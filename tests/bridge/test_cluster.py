@@ -13,7 +13,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.transports.servers import RedisServer, free_port
+from tests.support.servers import RedisServer, free_port
 
 from .helpers import receive_json, wait_until
 

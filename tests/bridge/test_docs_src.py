@@ -3,8 +3,6 @@ TestClient, and on a real uvicorn server where a real client is involved."""
 
 from __future__ import annotations
 
-import importlib.util
-import uuid
 from pathlib import Path
 from types import ModuleType
 
@@ -13,8 +11,9 @@ import httpx
 import pytest
 from lilya.websockets import WebSocketDisconnect
 
-from ravyn.events import use_registry
+from ravyn.events import Registry
 from ravyn.testclient import TestClient
+from tests.support.samples import load_sample
 
 from .helpers import wait_until
 from .servers import serve
@@ -26,14 +25,7 @@ DOCS_SRC = Path(__file__).parents[2] / "docs_src" / "bridge"
 
 def load(name: str) -> ModuleType:
     """A fresh copy of docs_src/bridge/<name>.py, in a registry of its own."""
-    spec = importlib.util.spec_from_file_location(
-        f"docs_src_bridge_{name}_{uuid.uuid4().hex}", DOCS_SRC / f"{name}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    with use_registry():
-        spec.loader.exec_module(module)
-    return module
+    return load_sample(f"bridge/{name}.py", Registry())
 
 
 def test_comments_are_streamed_to_a_websocket_client() -> None:

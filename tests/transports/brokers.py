@@ -20,8 +20,7 @@ from typing import Any
 from ravyn.events.transports.base import Transport
 from ravyn.events.transports.nats import NATSTransport, durable_name
 from ravyn.events.transports.redis import RedisTransport
-
-from .servers import NATSServer, RedisServer
+from tests.support.servers import NATSServer, RedisServer
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,9 @@ from typing import TypeVar
 
 import pytest
 
+from tests.support.servers import NATSServer, RedisServer, Server
+
 from .brokers import Broker, NATSBroker, Outcomes, RedisBroker, Worker
-from .servers import NATSServer, RedisServer, Server
 
 ServerT = TypeVar("ServerT", bound=Server)
 

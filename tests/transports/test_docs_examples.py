@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from types import ModuleType
 
@@ -18,21 +16,18 @@ from ravyn.events import Event, EventBus, Listener, Registry, use_registry
 from ravyn.events.transports.nats import NATSTransport
 from ravyn.events.transports.redis import RedisTransport
 from ravyn.testclient import TestClient
+from tests.support.samples import load_sample
+from tests.support.servers import NATSServer, RedisServer
 
 from .brokers import REPO, wait_until
-from .servers import NATSServer, RedisServer
 
 pytestmark = pytest.mark.timeout(30)
 SAMPLES = REPO / "docs_src" / "transports"
 
 
 def load(name: str) -> ModuleType:
-    """Import a sample by path under a unique name, its decorators into a fresh registry."""
-    spec = importlib.util.spec_from_file_location(f"docs_{name}_{uuid.uuid4().hex}", SAMPLES / name)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """A fresh copy of docs_src/transports/<name>, registering into the active registry."""
+    return load_sample(f"transports/{name}")
 
 
 def test_choosing_a_transport() -> None:

@@ -14,9 +14,9 @@ from ravyn.events.codec import Codec
 from ravyn.events.signing import Signer
 from ravyn.events.transports.base import TransportUnavailable
 from ravyn.events.transports.redis import RedisTransport
+from tests.support.servers import RedisServer
 
 from .brokers import Broker, RedisBroker, wait_until
-from .servers import RedisServer
 
 pytestmark = pytest.mark.timeout(60)
 

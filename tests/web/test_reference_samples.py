@@ -16,7 +16,7 @@ from ravyn.contrib.schedulers.asyncz import decorator as scheduler_decorator
 from ravyn.events import use_registry
 from ravyn.events.testing import capture
 from ravyn.testclient import TestClient
-from tests.transports.servers import RedisServer
+from tests.support.servers import RedisServer
 from tests.web.helpers import load_docs_module
 
 pytestmark = pytest.mark.timeout(30)

@@ -9,7 +9,7 @@ from ravyn.events import Event, Registry, observable, use_registry
 from ravyn.routing import post
 from ravyn.settings import RavynSettings
 from ravyn.testclient import TestClient
-from tests.transports.servers import RedisServer
+from tests.support.servers import RedisServer
 
 pytestmark = pytest.mark.timeout(60)
 
