@@ -375,18 +375,6 @@ def test_blocking_call_runs_in_a_thread():
 # -- the issues -------------------------------------------------------------------------
 
 
-def test_issue_application_runs_as_written():
-    module = load("issue_application")
-    app = module.app
-    with TestClient(app) as client:
-        users = client.get("/users", headers={"origin": "https://anywhere.example"})
-        assert isinstance(app.state.service, module.Service) and not app.state.service.closed
-    assert users.json() == {"users": ["Alice"], "db": {"db": "connection"}}
-    assert users.headers["access-control-allow-origin"] == "*"
-    assert app.state.my_service.greeting == "hello from an extension"
-    assert app.state.service.closed is True
-
-
 def test_issue_observables_bind_fields_and_chain_through_the_envelope():
     module = load("issue_observables")
     with TestClient(module.app) as client:
