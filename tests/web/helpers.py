@@ -2,44 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import count
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import uvicorn
 
-from ravyn.events import Registry, use_registry
-
-ROOT = Path(__file__).resolve().parents[2]
-_loads = count()
+from ravyn.events import Registry
+from tests.support.samples import load_sample
 
 
 def load_docs_module(relative_path: str) -> ModuleType:
     """Execute a docs_src file as a new module, its observables in a registry of its own
     (kept as ``module.docs_registry``, for an app a test builds around the module)."""
-    path = ROOT / relative_path
-    name = f"docs_module_{path.stem}_{next(_loads)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    registry = Registry()
-    with use_registry(registry):
-        spec.loader.exec_module(module)
-    module.docs_registry = registry
-    return module
-
-
-def free_port() -> int:
-    """A port free right now on 127.0.0.1 (for a server in another process)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return load_sample(relative_path.removeprefix("docs_src/"), Registry())
 
 
 @contextmanager
