@@ -6,7 +6,7 @@ import pytest
 
 from ravyn.cli import build_parser, main
 from ravyn.events import Registry, use_registry
-from tests.web.helpers import ROOT
+from tests.support.samples import ROOT
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -53,7 +53,7 @@ def test_ravyn_run_serves_the_first_app():
     """The README's command: start the server, request, stop."""
     import httpx
 
-    from tests.web.helpers import free_port
+    from tests.support.servers import free_port
 
     port = free_port()
     process = subprocess.Popen(
