@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from contextvars import Token, copy_context
+from collections.abc import Iterable, Sequence
+from contextvars import Context, Token, copy_context
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -12,7 +12,7 @@ import anyio
 import structlog
 
 from ravyn.events.context import current_bus_var, current_event_var, request_trace_var
-from ravyn.events.eager import SUSPENDED, EagerRunner
+from ravyn.events.eager import SUSPENDED, EagerRunner, Session
 from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT, Event, new_event_id
 from ravyn.events.errors import BusClosedError, ListenerBindingError
 from ravyn.events.listener import Listener
@@ -90,6 +90,7 @@ class EventBus:
         self._saturated = False
         self._limiters: dict[str, anyio.Semaphore] = {}
         self._targets_cache: dict[str, tuple[tuple[Listener, ...], _Targets]] = {}
+        self._deferred: list[tuple[Event, _Targets, Context]] = []
         self.taps: list[BusTap] = []
 
     # -- lifecycle -------------------------------------------------------------------
@@ -157,13 +158,20 @@ class EventBus:
         payload: Any = None,
         *,
         wait: bool = False,
+        defer: bool = False,
         source: str = "",
         headers: dict[str, str] | None = None,
     ) -> Event:
-        """Emit one event; with ``wait=True`` return once its local listeners finished."""
+        """Emit one event; with ``wait=True`` return once its local listeners finished.
+
+        By default the listeners start at once, and those that never suspend have finished
+        when ``emit`` returns. ``defer=True`` (on a started bus) starts them on the next
+        turn of the event loop instead, together with every other deferred event: for
+        work that follows a response, where batching the fan-outs is cheaper.
+        """
         self._check_open()
         event = self._make_event(name, payload, source, headers)
-        await self._dispatch((event,), wait)
+        await self._dispatch((event,), wait, defer)
         return event
 
     async def emit_many(
@@ -172,13 +180,15 @@ class EventBus:
         payload: Any = None,
         *,
         wait: bool = False,
+        defer: bool = False,
         source: str = "",
         headers: dict[str, str] | None = None,
     ) -> list[Event]:
-        """Emit one event per name with the same payload; their listeners run together."""
+        """Emit one event per name with the same payload; their listeners run together.
+        ``wait`` and ``defer`` as for ``emit``."""
         self._check_open()
         events = [self._make_event(name, payload, source, headers) for name in names]
-        await self._dispatch(events, wait)
+        await self._dispatch(events, wait, defer)
         return events
 
     async def deliver_local(self, event: Event, broadcast_only: bool = False) -> None:
@@ -194,7 +204,8 @@ class EventBus:
             )
         batch = _Batch()
         targets = self._targets(event.name)
-        resume = self._start_listeners(event, targets, batch, broadcast_only, 0)
+        may_wait = current_bus_var.get() is not self
+        resume = self._start_listeners(event, targets, batch, broadcast_only, 0, may_wait)
         if resume is not None:
             await self._start_when_room(event, targets, batch, broadcast_only, resume)
         if self._state != _RUNNING:
@@ -239,8 +250,10 @@ class EventBus:
                 "app runs (before its shutdown), or start the bus again."
             )
 
-    async def _dispatch(self, events: Iterable[Event], wait: bool) -> None:
+    async def _dispatch(self, events: Sequence[Event], wait: bool, defer: bool) -> None:
         """Publish the events (with a transport) or fan them out here."""
+        if wait and defer:
+            raise ValueError("emit(wait=True, defer=True): choose one (waiting cannot defer).")
         for tap in self.taps:
             for event in events:
                 tap.emitted(event)
@@ -249,11 +262,17 @@ class EventBus:
                 await self.transport.publish(event)
                 self.metrics.for_event(event.name).emitted += 1
             return
+        # A listener of this bus never waits for room: it holds a slot itself, so chains
+        # could otherwise deadlock a saturated bus.
+        may_wait = current_bus_var.get() is not self
+        if defer and self._state == _RUNNING:
+            await self._defer(events, may_wait)
+            return
         batch = _Batch()
         for event in events:
             targets = self._targets(event.name)
             targets[1].emitted += 1
-            resume = self._start_listeners(event, targets, batch, False, 0)
+            resume = self._start_listeners(event, targets, batch, False, 0, may_wait)
             if resume is not None:
                 await self._start_when_room(event, targets, batch, False, resume)
         if wait or self._state != _RUNNING:
@@ -306,6 +325,7 @@ class EventBus:
             self._idle_waiters.clear()
             self._room_waiters.clear()
             self._limiters.clear()
+            self._deferred.clear()
             runner = self._runner = EagerRunner(self._on_done)
         return runner
 
@@ -333,57 +353,104 @@ class EventBus:
         """Backpressure: start the listeners from index ``resume`` on, as room frees up."""
         while resume is not None:
             await self._wait_for_room(event, targets[1])
-            resume = self._start_listeners(event, targets, batch, broadcast_only, resume)
+            resume = self._start_listeners(event, targets, batch, broadcast_only, resume, True)
 
-    def _start_listeners(
-        self, event: Event, targets: _Targets, batch: _Batch, broadcast_only: bool, first: int
-    ) -> int | None:
-        """Start the listeners from index ``first`` (those that suspend go on in a task);
-        return the index to resume from once there is room again (at ``max_in_flight``),
-        or None when all were started."""
-        targets, event_counters = targets
-        if first >= len(targets):
-            return None
-        # A listener of this bus never waits for room: it holds a slot itself, so chains
-        # could otherwise deadlock a saturated bus.
-        may_wait = current_bus_var.get() is not self
-        event_context = copy_context()
-        event_context.run(self._enter_listener_context, event)
+    async def _defer(self, events: Sequence[Event], may_wait: bool) -> None:
+        """Queue the events for ``_start_deferred`` on the next turn of the loop. Each holds
+        an in-flight slot until then, so ``idle()``, ``stop()`` and backpressure count it."""
+        if may_wait and self._in_flight >= self.max_in_flight:
+            await self._wait_for_room(events[0], self._targets(events[0].name)[1])
+        if not self._deferred:
+            self._runner_for_loop().loop.call_soon(self._start_deferred)
+        context = copy_context()  # listeners see the emitter's context, as when eager
+        for event in events:
+            targets = self._targets(event.name)
+            targets[1].emitted += 1
+            self._deferred.append((event, targets, context))
+        self._in_flight += len(events)
+
+    def _start_deferred(self) -> None:
+        """Start the listeners of every deferred event, back to back. Fan-outs in a row
+        keep the bus's code hot in the CPU caches: through a server, that halves their cost
+        compared with one fan-out between each two requests."""
+        deferred, self._deferred = self._deferred, []
+        batch = _Batch()  # nobody waits for deferred events
         runner = self._runner_for_loop()
-        step = runner.step
         session = runner.enter()
         try:
-            for index in range(first, len(targets)):
-                listener, listener_counters = targets[index]
-                if broadcast_only and not listener.broadcast:
-                    continue
-                if may_wait and self._in_flight >= self.max_in_flight:
-                    return index
-                try:
-                    coro = (
-                        self._run_with_policy(event, listener)
-                        if listener.has_policy
-                        else listener.call(event)
-                    )
-                except Exception as exc:  # a binding failure, raised before any await
-                    self._record_failure(event, listener, exc)
-                    continue
-                outcome = step(session, coro, event_context.copy(), (event, listener, batch))
-                if outcome is None:
-                    event_counters.delivered += 1
-                    listener_counters.delivered += 1
-                    if self.taps:
-                        self._tell_taps(event, listener, None)
-                elif outcome is SUSPENDED:
-                    self._in_flight += 1
-                    batch.pending += 1
-                    event_counters.in_flight += 1
-                    listener_counters.in_flight += 1
-                else:
-                    self._record_failure(event, listener, outcome)
-            return None
+            for event, targets, context in deferred:
+                context.run(self._start_in_session, session, event, targets, batch, False, 0, False)
+                self._free_slot()
         finally:
             runner.exit(session)
+
+    def _start_listeners(
+        self,
+        event: Event,
+        targets: _Targets,
+        batch: _Batch,
+        broadcast_only: bool,
+        first: int,
+        may_wait: bool,
+    ) -> int | None:
+        """Start the listeners from index ``first`` (those that suspend go on in a task);
+        with ``may_wait``, return the index to resume from once there is room again (at
+        ``max_in_flight``), else None when all were started."""
+        if first >= len(targets[0]):
+            return None
+        runner = self._runner_for_loop()
+        session = runner.enter()
+        try:
+            return self._start_in_session(
+                session, event, targets, batch, broadcast_only, first, may_wait
+            )
+        finally:
+            runner.exit(session)
+
+    def _start_in_session(
+        self,
+        session: Session,
+        event: Event,
+        targets: _Targets,
+        batch: _Batch,
+        broadcast_only: bool,
+        first: int,
+        may_wait: bool,
+    ) -> int | None:
+        """``_start_listeners`` inside a runner session (``EagerRunner.enter``)."""
+        targets, event_counters = targets
+        event_context = copy_context()
+        event_context.run(self._enter_listener_context, event)
+        step = self._runner.step
+        for index in range(first, len(targets)):
+            listener, listener_counters = targets[index]
+            if broadcast_only and not listener.broadcast:
+                continue
+            if may_wait and self._in_flight >= self.max_in_flight:
+                return index
+            try:
+                coro = (
+                    self._run_with_policy(event, listener)
+                    if listener.has_policy
+                    else listener.call(event)
+                )
+            except Exception as exc:  # a binding failure, raised before any await
+                self._record_failure(event, listener, exc)
+                continue
+            outcome = step(session, coro, event_context.copy(), (event, listener, batch))
+            if outcome is None:
+                event_counters.delivered += 1
+                listener_counters.delivered += 1
+                if self.taps:
+                    self._tell_taps(event, listener, None)
+            elif outcome is SUSPENDED:
+                self._in_flight += 1
+                batch.pending += 1
+                event_counters.in_flight += 1
+                listener_counters.in_flight += 1
+            else:
+                self._record_failure(event, listener, outcome)
+        return None
 
     def _on_done(self, token: tuple[Event, Listener, _Batch], exc: BaseException | None) -> None:
         """A listener execution that went on in a task has ended."""
@@ -409,6 +476,10 @@ class EventBus:
         batch.pending -= 1
         if not batch.pending and batch.waiter is not None and not batch.waiter.done():
             batch.waiter.set_result(None)
+        self._free_slot()
+
+    def _free_slot(self) -> None:
+        """One listener execution (or deferred event) less in flight: wake who waits."""
         self._in_flight -= 1
         if self._room_waiters and self._in_flight < self.max_in_flight:
             self._wake_one_room_waiter()
