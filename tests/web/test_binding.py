@@ -1,4 +1,5 @@
 import dataclasses
+import threading
 from typing import TypedDict
 
 import msgspec
@@ -257,3 +258,28 @@ def test_background_tasks_run_after_the_response():
 
 def test_decorated_function_is_still_callable():
     assert move(Point(1, 2)) == Point(1, 2)
+
+
+def test_sync_handlers_run_in_a_worker_thread_and_async_ones_on_the_loop():
+    @get("/sync-thread")
+    def sync_thread() -> int:
+        return threading.get_ident()
+
+    @get("/async-thread")
+    async def async_thread() -> int:
+        return threading.get_ident()
+
+    with TestClient(Ravyn(routes=[sync_thread, async_thread])) as app_client:
+        loop_thread = app_client.get("/async-thread").json()
+        assert app_client.get("/async-thread").json() == loop_thread  # one loop thread
+        assert app_client.get("/sync-thread").json() not in (loop_thread, threading.get_ident())
+
+
+def test_openapi_metadata_is_kept_on_the_handler():
+    @get("/documented", tags=["items"], summary="List items")
+    async def documented() -> dict:
+        """Every item, newest first."""
+        return {}
+
+    assert (documented.tags, documented.summary) == (["items"], "List items")
+    assert documented.description == "Every item, newest first."

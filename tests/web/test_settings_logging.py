@@ -1,5 +1,6 @@
 import io
 import json
+import re
 import sys
 
 import pytest
@@ -51,3 +52,18 @@ def test_configure_logging_json_lines_and_level(monkeypatch):
 def test_unknown_level_is_refused():
     with pytest.raises(ValueError, match="Unknown log level"):
         configure_logging(level="LOUD")
+
+
+def test_configure_logging_console_lines(monkeypatch):
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    try:
+        configure_logging(json=False)
+        get_logger("ravyn.test").info("shown", answer=42)
+        [line] = stream.getvalue().splitlines()
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", line)  # without the terminal colours
+        assert "shown" in plain and "answer=42" in plain
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(line)
+    finally:
+        structlog.reset_defaults()

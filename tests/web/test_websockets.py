@@ -2,6 +2,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from ravyn.app import Ravyn
+from ravyn.exceptions import ImproperlyConfigured
 from ravyn.routing import Inject, WebSocketGateway, websocket
 from ravyn.testclient import TestClient
 from ravyn.websockets import WebSocket, WebSocketDisconnect
@@ -47,3 +48,17 @@ def test_unknown_websocket_path_is_refused():
     client = TestClient(Ravyn(routes=[broken]))
     with pytest.raises(WebSocketDisconnect), client.websocket_connect("/nowhere"):
         pass
+
+
+def test_add_websocket_route_serves_under_an_optional_prefix():
+    app = Ravyn()
+    app.add_websocket_route(room, prefix="/chat")
+    with TestClient(app).websocket_connect("/chat/rooms/3") as socket:
+        assert socket.receive_json() == {"room": 3, "motd": "welcome"}
+
+
+def test_add_websocket_route_refuses_a_plain_function():
+    async def not_decorated(socket: WebSocket) -> None: ...
+
+    with pytest.raises(ImproperlyConfigured, match="@websocket"):
+        Ravyn().add_websocket_route(not_decorated)
