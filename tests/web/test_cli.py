@@ -1,7 +1,9 @@
 import json
+import signal
 import subprocess
 import sys
 
+import anyio
 import pytest
 
 from ravyn.cli import build_parser, main
@@ -45,6 +47,7 @@ def test_bad_target_says_what_to_write():
 def test_run_and_worker_options():
     run = build_parser().parse_args(["run", "m:app", "--port", "9000", "--reload"])
     assert (run.app, run.host, run.port, run.reload) == ("m:app", "127.0.0.1", 9000, True)
+    assert build_parser().parse_args(["run", "m:app", "--host", "0.0.0.0"]).host == "0.0.0.0"
     worker = build_parser().parse_args(["worker", "a", "b", "--transport", "redis://x"])
     assert (worker.modules, worker.transport) == (["a", "b"], "redis://x")
 
@@ -57,7 +60,8 @@ def test_ravyn_run_serves_the_first_app():
 
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ravyn.cli", "run", "docs_src.first_app:app", "--port", str(port)],
+        [sys.executable, "-m", "ravyn.cli", "run", "docs_src.first_app:app"]
+        + ["--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -75,3 +79,37 @@ def test_ravyn_run_serves_the_first_app():
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+async def test_ravyn_worker_runs_listeners_fed_by_redis(redis_url, tmp_path):
+    """`ravyn worker module --transport URL`: listeners run, SIGTERM drains and exits 0."""
+    from ravyn.events import EventBus, Registry
+    from ravyn.events.transports.redis import RedisTransport
+
+    log = tmp_path / "worker.log"
+    command = ["worker", "docs_src.transports.listeners", "--transport", redis_url]
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "ravyn.cli", *command, "--grace", "5"],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        await wait_for_line(log, "worker_ready")
+        async with EventBus(Registry(), transport=RedisTransport(redis_url)) as bus:
+            await bus.emit("user_registered", {"email": "cli@example.com"})
+        await wait_for_line(log, "welcome email sent to cli@example.com")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(10) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+async def wait_for_line(log, text: str, timeout: float = 15.0) -> None:
+    """The worker is another process: watch its output for ``text``."""
+    with anyio.fail_after(timeout):
+        while text not in log.read_text():
+            await anyio.sleep(0.02)
