@@ -71,6 +71,20 @@ class TestClient(httpx.Client):
         with anyio.from_thread.start_blocking_portal() as portal:
             yield portal
 
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Block until no listener of the app's bus is in flight.
+
+        A route's listeners run after its response, so a test that asserts on what they did
+        waits here rather than sleeping; fails with ``TimeoutError`` after ``timeout`` s.
+        """
+
+        async def idle() -> None:
+            with anyio.fail_after(timeout):
+                await self.app.events.idle()
+
+        with self.portal() as portal:
+            portal.call(idle)
+
     @contextmanager
     def websocket_connect(
         self, path: str, headers: dict[str, str] | None = None, subprotocols: list[str] = ()

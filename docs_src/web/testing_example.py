@@ -1,5 +1,6 @@
 from ravyn import Ravyn, post
 from ravyn.events import Registry, use_registry
+from ravyn.events.testing import capture
 from ravyn.testclient import TestClient
 from ravyn.utils.decorators import observable
 
@@ -22,9 +23,10 @@ def build_app(welcomed: list[str]) -> Ravyn:
 def test_register_welcomes_the_user():
     welcomed: list[str] = []
     app = build_app(welcomed)
-    with TestClient(app) as client:
+    with TestClient(app) as client, capture(app.events) as captured:
         response = client.post("/register", json={"email": "ada@example.com"})
-        with client.portal() as portal:
-            portal.call(app.events.idle)  # the listeners ran after the response
+        client.wait_idle()  # the listeners ran after the response: wait, never sleep
     assert response.status_code == 201
+    captured.assert_emitted("user_registered", email="ada@example.com")
+    assert [outcome.ok for outcome in captured.delivered("welcome")] == [True]
     assert welcomed == ["ada@example.com"]

@@ -1,5 +1,8 @@
 """Route handlers that send events: timing relative to the response, payload, ids."""
 
+import threading
+
+import anyio
 import msgspec
 import pytest
 
@@ -130,3 +133,39 @@ def test_route_senders_appear_in_the_catalogue():
     [listener] = events["user_registered"]["listeners"]
     assert listener.endswith("test_observable_routes:build_app.<locals>.record")
     assert events["order_paid"]["senders"]
+
+
+def gated_listener_app(release: threading.Event | None, done: list) -> Ravyn:
+    """A route whose listener finishes once ``release`` is set (None: only when cancelled)."""
+    with use_registry(Registry()):
+
+        @post("/slow")
+        @observable(send=["slow_work"])
+        async def slow() -> dict:
+            return {}
+
+        @observable(listen=["slow_work"])
+        async def gated() -> None:
+            if release is None:
+                await anyio.sleep(30)
+            await anyio.to_thread.run_sync(release.wait)
+            done.append("finished")
+
+        return Ravyn(routes=[slow], grace_period=0.1)
+
+
+def test_test_client_wait_idle_returns_once_the_listeners_finished():
+    release, done = threading.Event(), []
+    with TestClient(gated_listener_app(release, done)) as client:
+        assert client.post("/slow").status_code == 201
+        assert done == []  # the response did not wait for the listener
+        release.set()
+        client.wait_idle()
+        assert done == ["finished"]
+
+
+def test_test_client_wait_idle_fails_after_its_timeout():
+    with TestClient(gated_listener_app(None, [])) as client:
+        client.post("/slow")
+        with pytest.raises(TimeoutError):
+            client.wait_idle(timeout=0.05)
