@@ -75,3 +75,19 @@ def test_the_first_app_on_a_real_server():
 
         wait_until(listeners_ran)
     assert module.audit_log[0].endswith(" req-1")  # the request id is the correlation id
+
+
+def test_the_cached_products_sample_on_a_real_server():
+    module = load_docs_module("docs_src/caching/products.py")
+    with serve(module.app) as address:
+        products = f"http://{address}/products"
+        assert httpx.get(products).json() == {"products": [{"name": "pen", "price": 1.5}]}
+        module.products_db.append({"name": "ink", "price": 3.0})  # behind the cache's back
+        assert len(httpx.get(products).json()["products"]) == 1  # served from the cache
+        assert httpx.post(products, json={"name": "pad", "price": 2.0}).status_code == 201
+
+        def cache_invalidated() -> bool:
+            """the listener dropped the cached list"""
+            return len(httpx.get(products).json()["products"]) == 3
+
+        wait_until(cache_invalidated)
