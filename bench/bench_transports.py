@@ -355,7 +355,7 @@ def main() -> None:
         asyncio.run(run_role(args.role, args.scenario, args.url, args.n, args.batch))
         return
 
-    from tests.transports.servers import NATSServer, RedisServer
+    from tests.support.servers import NATSServer, RedisServer
 
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -197,17 +197,28 @@ class EventBus:
         With ``broadcast_only``, only ``broadcast=True`` listeners run (the transport
         delivers the others through their durable consumer groups, via ``deliver``).
         """
+        await self.deliver_local_many((event,), broadcast_only)
+
+    async def deliver_local_many(
+        self, events: Sequence[Event], broadcast_only: bool = False
+    ) -> None:
+        """``deliver_local`` for the events of one message (a broadcast batch): the set-up
+        of a delivery is paid once for all of them, not once per event."""
         if self._state == _STOPPED:
             raise BusClosedError(
-                f"The event bus is stopped; event {event.name!r} ({event.id}) was not "
-                "delivered. Stop the transport before the bus."
+                f"The event bus is stopped; {len(events)} event(s) starting with "
+                f"{events[0].name!r} ({events[0].id}) were not delivered. Stop the "
+                "transport before the bus."
             )
         batch = _Batch()
-        targets = self._targets(event.name)
         may_wait = current_bus_var.get() is not self
-        resume = self._start_listeners(event, targets, batch, broadcast_only, 0, may_wait)
-        if resume is not None:
+        stopped_at = self._start_all(events, 0, batch, broadcast_only, may_wait)
+        while stopped_at is not None:  # backpressure: wait for room, then go on
+            index, resume = stopped_at
+            event = events[index]
+            targets = self._targets(event.name)
             await self._start_when_room(event, targets, batch, broadcast_only, resume)
+            stopped_at = self._start_all(events, index + 1, batch, broadcast_only, may_wait)
         if self._state != _RUNNING:
             await batch.wait()
 
@@ -381,6 +392,34 @@ class EventBus:
             for event, targets, context in deferred:
                 context.run(self._start_in_session, session, event, targets, batch, False, 0, False)
                 self._free_slot()
+        finally:
+            runner.exit(session)
+
+    def _start_all(
+        self,
+        events: Sequence[Event],
+        first: int,
+        batch: _Batch,
+        broadcast_only: bool,
+        may_wait: bool,
+    ) -> tuple[int, int] | None:
+        """Start the listeners of ``events[first:]`` in one runner session; at
+        ``max_in_flight`` (with ``may_wait``), return (event index, listener index) to
+        resume from once there is room again."""
+        runner = self._runner_for_loop()
+        session = runner.enter()
+        try:
+            for index in range(first, len(events)):
+                event = events[index]
+                targets = self._targets(event.name)
+                if not targets[0]:
+                    continue
+                resume = self._start_in_session(
+                    session, event, targets, batch, broadcast_only, 0, may_wait
+                )
+                if resume is not None:
+                    return index, resume
+            return None
         finally:
             runner.exit(session)
 

@@ -127,14 +127,12 @@ class Deliveries:
 
     async def broadcast(self, message: bytes) -> None:
         """Run the broadcast listeners for each event of the message, each id once."""
-        for data in self.unframe(message):
-            try:
-                event = self.codec.decode(data)
-            except DecodeError as exc:
-                self._refused(exc, listener=None)
-                continue
-            if self._seen.add(event.id):
-                await self.bus.deliver_local(event, broadcast_only=True)
+        events, refused = self.codec.decode_message(message)
+        for exc in refused:
+            self._refused(exc, listener=None)
+        fresh = [event for event in events if self._seen.add(event.id)]
+        if fresh:
+            await self.bus.deliver_local_many(fresh, broadcast_only=True)
 
     def unframe(self, message: bytes) -> list[bytes]:
         """The encoded events of a message that may carry several; [] (logged) if malformed."""
