@@ -22,12 +22,22 @@ def redis_url(tmp_path):
     server.stop()
 
 
-def test_transport_url_builds_a_transport_with_the_settings_secret():
+def test_transport_url_builds_a_transport_with_the_settings_secret(monkeypatch):
+    monkeypatch.delenv("RAVYN_EVENT_SECRET", raising=False)
     app = Ravyn(
         event_transport="redis://127.0.0.1:6390/0",
         settings=RavynSettings(event_secret="s3cret"),
     )
     assert type(app.events.transport).__name__ == "RedisTransport"
+    assert app.events.transport.codec.signer is not None  # events are signed with it
+    assert Ravyn(event_transport="redis://127.0.0.1:6390/0").events.transport.codec.signer is None
+
+
+def test_the_transport_comes_from_ravyn_event_transport(monkeypatch):
+    monkeypatch.setenv("RAVYN_EVENT_TRANSPORT", "nats://127.0.0.1:4299")
+    assert type(Ravyn().events.transport).__name__ == "NATSTransport"
+    monkeypatch.delenv("RAVYN_EVENT_TRANSPORT")
+    assert Ravyn().events.transport is None  # the in-memory bus stays the default
 
 
 def test_route_event_is_delivered_back_through_redis(redis_url):
