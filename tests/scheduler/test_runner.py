@@ -157,3 +157,18 @@ async def test_configure_scheduler_sets_the_time_zone(registry):
         next_run = task.next_run_time.astimezone(UTC)
     assert next_run.hour == 3  # 12:00 in Tokyo (UTC+9)
     assert next_run - datetime.now(UTC) <= timedelta(days=1)
+
+
+async def test_asyncz_options_reach_the_scheduled_task(registry):
+    from asyncz.stores.memory import MemoryStore
+
+    store = MemoryStore()
+    configure_scheduler(stores={"default": store}, task_defaults={"coalesce": False})
+
+    @scheduler(name="tuned", trigger=IntervalTrigger(hours=1), id="tuned-id", max_instances=4)
+    async def tuned() -> None: ...
+
+    async with EventBus(registry) as bus, scheduler_lifespan(bus) as asyncz_scheduler:
+        task = asyncz_scheduler.get_task("tuned-id")
+        assert (task.name, task.max_instances, task.coalesce) == ("tuned", 4, False)
+        assert store.get_task("tuned-id") is not None  # saved in the configured store
