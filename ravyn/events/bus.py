@@ -106,7 +106,11 @@ class EventBus:
         self._state = _RUNNING
         self._runner_for_loop()
         if self.transport is not None:
-            await self.transport.start(self)
+            try:
+                await self.transport.start(self)
+            except BaseException:
+                self._state = _NEW  # not running: a later start() tries the transport again
+                raise
         logger.info("bus_started", listeners=len(self.registry.listeners))
 
     async def stop(self) -> None:

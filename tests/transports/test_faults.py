@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from ravyn.events import Event, EventBus, Listener, Registry, Retry
 from ravyn.events.codec import Codec
 from ravyn.events.signing import Signer
 from ravyn.events.transports.base import TransportUnavailable
+from ravyn.events.transports.nats import NATSTransport
 from ravyn.events.transports.redis import RedisTransport
-from tests.support.servers import RedisServer
+from tests.support.servers import NATSServer, RedisServer
 
 from .brokers import Broker, RedisBroker, wait_until
 
@@ -137,10 +139,40 @@ async def test_emit_while_unreachable_buffers_then_fails_loudly_when_full(broker
 
 
 async def test_start_fails_loudly_when_the_server_is_unreachable(broker: Broker) -> None:
+    received: list[Event] = []
+
+    async def on_order(event: Event) -> None:
+        received.append(event)
+
+    registry, _ = registry_with(on_order, ("order.placed",), broadcast=True)
     broker.server.stop()
     options = {"connect_timeout": 0.5} if broker.kind == "nats" else {}
+    bus = EventBus(registry, transport=broker.transport(**options))
     with pytest.raises(TransportUnavailable, match="cannot reach"):
-        await EventBus(Registry(), transport=broker.transport(**options)).start()
+        await bus.start()
+    assert not bus.running  # a process that cannot receive its events does not look healthy
+    broker.server.start()
+    async with bus:  # the same bus starts once the server is back
+        event = await bus.emit("order.placed", {"order": 1})
+        await wait_until(lambda: received, what="the event after the server came back")
+    assert [e.id for e in received] == [event.id]
+
+
+async def test_nats_without_jetstream_fails_at_start_and_leaves_no_connection(
+    tmp_path: Path,
+) -> None:
+    server = NATSServer(tmp_path)
+    server.command.remove("-js")
+    server.start()
+    try:
+        registry, _ = registry_with(lambda: None, ("order.placed",))
+        transport = NATSTransport([server.url])
+        bus = EventBus(registry, transport=transport)
+        with pytest.raises(TransportUnavailable, match="-js, or use NATSTransport"):
+            await bus.start()
+        assert not bus.running and transport._nc is None
+    finally:
+        server.stop()
 
 
 async def test_shutdown_finishes_in_flight_work_within_the_grace_period(broker: Broker) -> None:

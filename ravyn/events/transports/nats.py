@@ -31,7 +31,7 @@ from ravyn.events.transports.base import TransportUnavailable
 from ravyn.events.transports.broker import BrokerTransport
 from ravyn.events.transports.delivery import Outcome, Verdict
 from ravyn.events.transports.outbox import Outgoing
-from ravyn.events.transports.subscriptions import as_subject
+from ravyn.events.transports.subscriptions import Subscriptions, as_subject
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -150,8 +150,24 @@ class NATSTransport(BrokerTransport):
             ) from exc
         # The server refuses a message over its max_payload: refuse such an event at emit.
         self.codec.max_size = min(self.codec.max_size, self._nc.max_payload - 1024)
+        try:
+            await self._set_up(subscriptions)
+        except Exception as exc:
+            await self.stop(0)  # no connection or consumer left behind a failed start
+            raise TransportUnavailable(self._set_up_failure(exc)) from exc
+        self._outbox.start()
+        logger.info(
+            "transport_started",
+            servers=self.servers,
+            jetstream=self.jetstream,
+            durable_listeners=[listener.name for listener, _ in subscriptions.durable],
+            broadcast=sorted(subscriptions.broadcast),
+        )
+
+    async def _set_up(self, subscriptions: Subscriptions) -> None:
+        """Declare the streams and consumers, subscribe, and consume in the background."""
         if self.jetstream:
-            self._js = self._nc.jetstream()
+            self._js = self._require_connection().jetstream()
             await self._declare_streams()
         for listener, names in subscriptions.durable:
             if self.jetstream:
@@ -167,15 +183,17 @@ class NATSTransport(BrokerTransport):
                     )
         for name in sorted(subscriptions.broadcast):
             await self._subscribe(self.core_subject(as_subject(name)), self._on_broadcast)
-        await self._nc.flush()
-        self._outbox.start()
-        logger.info(
-            "transport_started",
-            servers=self.servers,
-            jetstream=self.jetstream,
-            durable_listeners=[listener.name for listener, _ in subscriptions.durable],
-            broadcast=sorted(subscriptions.broadcast),
-        )
+        await self._require_connection().flush()
+
+    def _set_up_failure(self, exc: Exception) -> str:
+        import nats.js.errors
+
+        if isinstance(exc, nats.js.errors.ServiceUnavailableError | nats.errors.NoRespondersError):
+            return (
+                f"NATS at {self.servers} has no JetStream ({exc!r}): start nats-server with -js, "
+                "or use NATSTransport(jetstream=False) for at-most-once delivery"
+            )
+        return f"NATS at {self.servers} refused the transport's set-up: {exc!r}"
 
     async def publish(self, event: Event) -> None:
         if event.name not in self._valid_names:
