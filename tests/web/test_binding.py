@@ -8,8 +8,8 @@ import pytest
 from ravyn.app import Ravyn
 from ravyn.background import BackgroundTasks
 from ravyn.requests import Request
-from ravyn.responses import PlainText
-from ravyn.routing import Body, Cookie, Header, Query, delete, get, post, put, route
+from ravyn.responses import HTMLResponse, PlainText
+from ravyn.routing import Body, Cookie, Header, Query, delete, get, patch, post, put, route
 from ravyn.testclient import TestClient
 
 pytestmark = pytest.mark.timeout(30)
@@ -283,3 +283,19 @@ def test_openapi_metadata_is_kept_on_the_handler():
 
     assert (documented.tags, documented.summary) == (["items"], "List items")
     assert documented.description == "Every item, newest first."
+
+
+def test_patch_and_a_response_class():
+    @patch("/items/{item_id}")
+    async def rename(item_id: int, name: str) -> dict:
+        return {"item_id": item_id, "name": name}
+
+    @get("/page", response_class=HTMLResponse)
+    async def page() -> str:
+        return "<h1>hi</h1>"
+
+    app_client = TestClient(Ravyn(routes=[rename, page]))
+    renamed = app_client.patch("/items/4", json={"name": "ink"})
+    assert (renamed.status_code, renamed.json()) == (200, {"item_id": 4, "name": "ink"})
+    html = app_client.get("/page")
+    assert (html.text, html.headers["content-type"]) == ("<h1>hi</h1>", "text/html; charset=utf-8")
