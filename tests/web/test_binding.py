@@ -299,3 +299,13 @@ def test_patch_and_a_response_class():
     assert (renamed.status_code, renamed.json()) == (200, {"item_id": 4, "name": "ink"})
     html = app_client.get("/page")
     assert (html.text, html.headers["content-type"]) == ("<h1>hi</h1>", "text/html; charset=utf-8")
+
+
+def test_add_route_takes_an_optional_prefix():
+    app = Ravyn()
+    app.add_route(read_item)
+    app.add_route(read_item, prefix="/v2")
+    prefixed = TestClient(app)
+    assert prefixed.get("/items/3").json()["item_id"] == 3
+    assert prefixed.get("/v2/items/4").json()["item_id"] == 4
+    assert prefixed.get("/v3/items/4").status_code == 404
