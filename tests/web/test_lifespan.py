@@ -108,6 +108,25 @@ def test_observers_modules_are_imported_before_the_bus(tmp_path, monkeypatch):
     assert [listener.name for listener in app.events.registry.listeners] == ["shop_listeners:ship"]
 
 
+def test_observers_instances_listen_through_the_app():
+    with use_registry(Registry()):
+
+        class Shipping:
+            def __init__(self) -> None:
+                self.shipped: list[int] = []
+
+            @observable(listen=["order_placed"])
+            async def ship(self, order_id: int) -> None:
+                self.shipped.append(order_id)
+
+        shipping = Shipping()
+        app = Ravyn(observers=[shipping])
+    with TestClient(app) as client, client.portal() as portal:
+        portal.call(app.events.emit, "order_placed", {"order_id": 9})
+        client.wait_idle()
+    assert shipping.shipped == [9]
+
+
 def test_declared_jobs_run_while_the_app_runs_and_emit_on_its_bus(monkeypatch):
     monkeypatch.setattr(decorator, "registered_jobs", [])
     ticked = threading.Event()
