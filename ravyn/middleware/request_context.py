@@ -23,6 +23,7 @@ logger = structlog.get_logger("ravyn.errors")
 REQUEST_ID_HEADER = b"x-request-id"
 REQUEST_ID = "ravyn.request_id"
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+_W3C_TRACEPARENT = re.compile(rb"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 
 
 class RequestContextMiddleware:
@@ -88,6 +89,6 @@ def _trace_headers(headers: Any) -> tuple[str, str | None]:
         if key == REQUEST_ID_HEADER or key == b"X-Request-ID":
             if _SAFE_REQUEST_ID.fullmatch(value):  # an id from outside must not forge log lines
                 request_id = value.decode("latin-1")
-        elif key == b"traceparent":
-            traceparent = value.decode("latin-1")
+        elif key == b"traceparent" and _W3C_TRACEPARENT.fullmatch(value):
+            traceparent = value.decode("latin-1")  # other values are not passed on to events
     return request_id or os.urandom(16).hex(), traceparent

@@ -120,6 +120,19 @@ def test_correlation_id_is_the_request_id():
     assert received[1].headers["correlation-id"] == made.headers["x-request-id"]
 
 
+def test_the_requests_traceparent_travels_with_its_events():
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    timeline, received = [], []
+    app = build_app(timeline, received, wait_for_listeners=True)
+    with TestClient(app) as client:
+        client.post("/register", json={"email": "a@b.c"}, headers={"traceparent": traceparent})
+        client.post("/register", json={"email": "d@e.f"})
+        client.post("/register", json={"email": "g@h.i"}, headers={"traceparent": "x\tforged"})
+    assert received[0].headers["traceparent"] == traceparent
+    assert "traceparent" not in received[1].headers  # none given, none invented
+    assert "traceparent" not in received[2].headers  # not a W3C traceparent: not passed on
+
+
 def test_sync_handler_sends_its_return_value():
     timeline, received = [], []
     with TestClient(build_app(timeline, received, wait_for_listeners=True)) as client:
