@@ -275,3 +275,27 @@ async def test_broadcast_resumes_after_a_server_restart(broker: Broker) -> None:
         stopping = time.monotonic()
     # An idle subscription is cancelled at stop, not waited for during the grace period.
     assert time.monotonic() - stopping < 2
+
+
+async def test_a_listener_running_past_the_visibility_timeout_is_not_run_again(
+    broker: Broker,
+) -> None:
+    runs: list[str] = []
+    release = asyncio.Event()
+
+    async def slow(event: Event) -> None:
+        runs.append(event.id)
+        await release.wait()
+
+    registry, listener = registry_with(slow, ("order.placed",))
+    options = {"visibility_timeout": 0.3} if broker.kind == "redis" else {"ack_wait": 0.3}
+    running = EventBus(registry, transport=broker.transport(**options))
+    idle = EventBus(registry, transport=broker.transport(**options))  # would take it over
+    async with running, idle:
+        event = await running.emit("order.placed", {"n": 1})
+        await wait_until(lambda: runs, what="the first run")
+        # Five visibility timeouts: without a heartbeat, a second copy runs in this window.
+        await asyncio.sleep(1.5)
+        release.set()
+        await wait_until(lambda: broker.settled(listener.name, "order.placed"))
+    assert runs == [event.id]

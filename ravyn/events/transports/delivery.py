@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -104,15 +105,44 @@ class Deliveries:
         return ACK
 
     async def run_batch(
-        self, listener: Listener, messages: list[tuple[bytes, int]]
+        self,
+        listener: Listener,
+        messages: list[tuple[bytes, int]],
+        *,
+        keep_alive: Callable[[], Awaitable[object]],
+        every: float,
     ) -> list[Outcome]:
         """Outcomes of a fetched batch of (data, delivery), run concurrently; one after the
-        other (in order, and cheaper for quick listeners) with `max_concurrency=1`."""
-        if listener.max_concurrency == 1 or len(messages) == 1:
-            return [await self.durable(listener, data, delivery) for data, delivery in messages]
-        return await asyncio.gather(
-            *(self.durable(listener, data, delivery) for data, delivery in messages)
-        )
+        other (in order, and cheaper for quick listeners) with `max_concurrency=1`.
+
+        Until they are settled, `keep_alive` tells the broker every `every` seconds that the
+        messages are still being worked on: else a listener that runs past the visibility
+        timeout (Redis) or ack wait (NATS) gets a second copy in another process.
+        """
+        heartbeat = asyncio.create_task(self._keep_alive(listener, keep_alive, every))
+        try:
+            if listener.max_concurrency == 1 or len(messages) == 1:
+                return [await self.durable(listener, data, delivery) for data, delivery in messages]
+            return await asyncio.gather(
+                *(self.durable(listener, data, delivery) for data, delivery in messages)
+            )
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_alive(
+        self, listener: Listener, keep_alive: Callable[[], Awaitable[object]], every: float
+    ) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await keep_alive()
+            except Exception as exc:  # the broker may redeliver: at-least-once still holds
+                logger.warning(
+                    "keep_alive_failed",
+                    transport=self.transport,
+                    listener=listener.name,
+                    error=repr(exc),
+                )
 
     def _dead(self, event: Event, listener: Listener, delivery: int, error: str) -> None:
         logger.error(

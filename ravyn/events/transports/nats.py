@@ -19,6 +19,7 @@ subjects: once per cluster, but at-most-once and not kept while no process liste
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 from datetime import UTC, datetime
@@ -320,10 +321,18 @@ class NATSTransport(BrokerTransport):
                 logger.info("consume_resumed", listener=listener.name)
                 failures = 0
             outcomes = await self._require_deliveries().run_batch(
-                listener, [(message.data, message.metadata.num_delivered) for message in messages]
+                listener,
+                [(message.data, message.metadata.num_delivered) for message in messages],
+                keep_alive=functools.partial(self._in_progress, messages),
+                every=self.ack_wait / 3,
             )
             for message, outcome in zip(messages, outcomes, strict=True):
                 await self._settle(listener, message, outcome)
+
+    @staticmethod
+    async def _in_progress(messages: list[Msg]) -> None:
+        """Restart the ack_wait of messages still being worked on."""
+        await asyncio.gather(*(message.in_progress() for message in messages))
 
     async def _settle(self, listener: Listener, message: Msg, outcome: Outcome) -> None:
         try:

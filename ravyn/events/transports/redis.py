@@ -322,10 +322,18 @@ class RedisTransport(BrokerTransport):
     async def _run_batch(
         self, listener: Listener, stream: str, entries: list[Entry], *, delivery: int
     ) -> None:
+        client = self._require_client()
+        ids = [entry_id for entry_id, _ in entries]
         outcomes = await self._require_deliveries().run_batch(
-            listener, [(fields.get(b"data", b""), delivery) for _, fields in entries]
+            listener,
+            [(fields.get(b"data", b""), delivery) for _, fields in entries],
+            # XCLAIM by their owner resets the idle time, so XAUTOCLAIM leaves them alone.
+            keep_alive=lambda: client.xclaim(
+                stream, listener.name, self.consumer_name, 0, ids, justid=True
+            ),
+            every=self.visibility_timeout / 3,
         )
-        pipe = self._require_client().pipeline(transaction=False)
+        pipe = client.pipeline(transaction=False)
         done = []
         for (entry_id, fields), outcome in zip(entries, outcomes, strict=True):
             if outcome.verdict is Verdict.DEAD:
