@@ -14,11 +14,11 @@ from ravyn.events import Event, EventBus, Listener, Registry, Retry
 from ravyn.events.codec import Codec
 from ravyn.events.signing import Signer
 from ravyn.events.transports.base import TransportUnavailable
-from ravyn.events.transports.nats import NATSTransport
+from ravyn.events.transports.nats import NATSTransport, durable_name
 from ravyn.events.transports.redis import RedisTransport
 from tests.support.servers import NATSServer, RedisServer
 
-from .brokers import Broker, RedisBroker, wait_until
+from .brokers import Broker, NATSBroker, RedisBroker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -299,3 +299,29 @@ async def test_a_listener_running_past_the_visibility_timeout_is_not_run_again(
         release.set()
         await wait_until(lambda: broker.settled(listener.name, "order.placed"))
     assert runs == [event.id]
+
+
+@pytest.mark.parametrize("lost", ["consumer", "stream"])
+async def test_nats_makes_a_lost_consumer_or_stream_again_and_skips_no_event(
+    nats_server: NATSServer, lost: str
+) -> None:
+    import nats
+
+    received: list[str] = []
+
+    async def on_order(event: Event) -> None:
+        received.append(event.id)
+
+    registry, listener = registry_with(on_order, ("order.placed",))
+    async with EventBus(registry, transport=NATSBroker(nats_server).transport()) as bus:
+        first = await bus.emit("order.placed", {"n": 1})
+        await wait_until(lambda: received, what="the first event")
+        nc = await nats.connect(nats_server.url)
+        if lost == "consumer":
+            await nc.jetstream().delete_consumer("RAVYN_EVENTS", durable_name(listener.name))
+        else:
+            await nc.jetstream().delete_stream("RAVYN_EVENTS")
+        await nc.close()
+        second = await bus.emit("order.placed", {"n": 2})
+        await wait_until(lambda: len(received) == 2, what="the event sent after the loss")
+    assert received == [first.id, second.id]

@@ -174,7 +174,7 @@ class NATSTransport(BrokerTransport):
             if self.jetstream:
                 subjects = [self.subject(as_subject(name)) for name in names]
                 subscription = await self._durable_consumer(listener, subjects)
-                self._tasks.spawn(self._consume(listener, subscription), waiting=True)
+                self._tasks.spawn(self._consume(listener, subjects, subscription), waiting=True)
             else:
                 for name in names:
                     await self._subscribe(
@@ -283,7 +283,11 @@ class NATSTransport(BrokerTransport):
                     raise
                 await js.update_stream(config)
 
-    async def _durable_consumer(self, listener: Listener, subjects: list[str]) -> Any:
+    async def _durable_consumer(
+        self, listener: Listener, subjects: list[str], since: datetime | None = None
+    ) -> Any:
+        """Create (or find) the listener's durable consumer and bind to it. A new consumer
+        starts at the end of the stream, or at `since` when it replaces a lost one."""
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
         js = self._require_jetstream()
@@ -294,7 +298,8 @@ class NATSTransport(BrokerTransport):
             description=listener.name,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
-            deliver_policy=DeliverPolicy.NEW,
+            deliver_policy=DeliverPolicy.NEW if since is None else DeliverPolicy.BY_START_TIME,
+            opt_start_time=since,
             max_deliver=-1,  # the transport counts attempts and dead-letters itself
             max_ack_pending=max(1000, self.batch_size * 4),
             filter_subjects=subjects,
@@ -302,16 +307,17 @@ class NATSTransport(BrokerTransport):
         await js.add_consumer(self.stream, config)
         return await js.pull_subscribe_bind(durable=name, stream=self.stream)
 
-    async def _consume(self, listener: Listener, subscription: Any) -> None:
+    async def _consume(self, listener: Listener, subjects: list[str], subscription: Any) -> None:
         failures = 0
+        caught_up_at = datetime.now(UTC)  # everything before was fetched and settled
         while not self._tasks.stopping:
             try:
+                if failures:
+                    await self._recover(listener, subjects, caught_up_at)
                 self._tasks.waiting(True)
-                messages = await subscription.fetch(self.batch_size, timeout=self.fetch_timeout)
+                fetch_started = datetime.now(UTC)
+                messages = await self._fetch(subscription)
                 self._tasks.waiting(False)
-            except TimeoutError:  # nothing to fetch (nats-py raises its own or asyncio's)
-                self._tasks.waiting(False)
-                continue
             except Exception as exc:  # lost connection, server error: the loop must go on
                 self._tasks.waiting(False)
                 failures += 1
@@ -320,6 +326,9 @@ class NATSTransport(BrokerTransport):
             if failures:
                 logger.info("consume_resumed", listener=listener.name)
                 failures = 0
+            if not messages:
+                caught_up_at = fetch_started
+                continue
             outcomes = await self._require_deliveries().run_batch(
                 listener,
                 [(message.data, message.metadata.num_delivered) for message in messages],
@@ -328,6 +337,28 @@ class NATSTransport(BrokerTransport):
             )
             for message, outcome in zip(messages, outcomes, strict=True):
                 await self._settle(listener, message, outcome)
+
+    async def _fetch(self, subscription: Any) -> list[Msg]:
+        """The next batch, or [] when there was nothing to fetch within `fetch_timeout`."""
+        try:
+            return await subscription.fetch(self.batch_size, timeout=self.fetch_timeout)
+        except TimeoutError:  # nats-py raises its own TimeoutError or asyncio's
+            return []
+
+    async def _recover(self, listener: Listener, subjects: list[str], since: datetime) -> None:
+        """After a failed fetch: if the server lost the listener's consumer (or the stream:
+        its storage was wiped, someone deleted it), make them again, reading from `since`
+        so that the events published meanwhile are not skipped. The subscription fetches
+        by consumer name, so it goes on with the new one."""
+        import nats.js.errors
+
+        try:
+            await self._require_jetstream().consumer_info(self.stream, durable_name(listener.name))
+            return
+        except nats.js.errors.NotFoundError:
+            logger.warning("consumer_lost", listener=listener.name, since=since.isoformat())
+        await self._declare_streams()
+        await self._durable_consumer(listener, subjects, since=since)
 
     @staticmethod
     async def _in_progress(messages: list[Msg]) -> None:
