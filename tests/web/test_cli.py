@@ -1,14 +1,17 @@
 import json
+import os
 import signal
 import subprocess
 import sys
 
 import anyio
+import httpx
 import pytest
 
 from ravyn.cli import build_parser, main
 from ravyn.events import Registry, use_registry
 from tests.support.samples import ROOT
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -52,33 +55,65 @@ def test_run_and_worker_options():
     assert (worker.modules, worker.transport) == (["a", "b"], "redis://x")
 
 
-def test_ravyn_run_serves_the_first_app():
-    """The README's command: start the server, request, stop."""
-    import httpx
-
-    from tests.support.servers import free_port
-
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ravyn.cli", "run", "docs_src.first_app:app"]
-        + ["--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
+def start_ravyn_run(target: str, port: int, *options: str, cwd=ROOT) -> subprocess.Popen[str]:
+    """`ravyn run` in its own process group (with --reload, uvicorn starts a child)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ravyn.cli", "run", target, "--host", "127.0.0.1"]
+        + ["--port", str(port), *options],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
+
+
+def read_until(process: subprocess.Popen[str], text: str) -> None:
+    """Read the server's output up to the line saying ``text`` (fail if it exits first)."""
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        if text in line:
+            return
+    pytest.fail(f"ravyn run exited before {text!r}:\n" + "".join(output))
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=15)
+
+
+def test_ravyn_run_serves_the_first_app():
+    """The README's command: start the server, request, stop."""
+    port = free_port()
+    process = start_ravyn_run("docs_src.first_app:app", port)
     try:
-        output = []
-        for line in process.stdout:  # uvicorn says when it listens
-            output.append(line)
-            if "Uvicorn running on" in line:
-                break
-        else:
-            pytest.fail("ravyn run exited:\n" + "".join(output))
+        read_until(process, "Application startup complete")
         assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"hello": "world"}
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        stop(process)
+
+
+def test_ravyn_run_reload_serves_the_edited_code(tmp_path):
+    source = tmp_path / "reloading_app.py"
+    source.write_text(
+        "from ravyn import Ravyn, get\n\n"
+        "@get('/')\n"
+        "async def home() -> dict:\n"
+        "    return {'version': 1}\n\n"
+        "app = Ravyn(routes=[home])\n"
+    )
+    port = free_port()
+    process = start_ravyn_run("reloading_app:app", port, "--reload", cwd=tmp_path)
+    try:
+        read_until(process, "Application startup complete")
+        assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"version": 1}
+        source.write_text(source.read_text().replace("'version': 1", "'version': 2"))
+        read_until(process, "Reloading")
+        read_until(process, "Application startup complete")
+        assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"version": 2}
+    finally:
+        stop(process)
 
 
 async def test_ravyn_worker_runs_listeners_fed_by_redis(redis_url, tmp_path):
