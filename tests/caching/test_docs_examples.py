@@ -69,7 +69,6 @@ def test_products_sample_serves_from_cache_until_an_event_invalidates_it(load_do
         created = client.post("/products", json={"name": "pad", "price": 2.0})
         assert created.status_code == 201
         assert created.json() == {"created": True, "product": {"name": "pad", "price": 2.0}}
-        with client.portal() as portal:
-            portal.call(sample.app.events.idle)  # the listener ran after the response
+        client.wait_idle()  # the listener ran after the response
         names = [product["name"] for product in client.get("/products").json()["products"]]
     assert names == ["pen", "ink", "pad"]

@@ -19,8 +19,7 @@ def test_first_app_registers_and_its_listeners_run():
             json={"email": "ada@example.com", "password": "s3cret"},
             headers={"x-request-id": "first-app-1"},
         )
-        with client.portal() as portal:
-            portal.call(module.app.events.idle)
+        client.wait_idle()
     assert response.status_code == 201
     assert response.json() == {"registered": True, "email": "ada@example.com", "user_id": 42}
     assert module.welcomed == ["ada@example.com"]
@@ -93,8 +92,7 @@ def test_observable_route_sample():
         assert client.post("/payments", json={"order_id": 1, "amount": 9.5}).status_code == 201
         assert [event.name for event in module.received] == ["payment_received"]  # waited
         client.post("/orders", json={"sku": "pen", "quantity": 2})
-        with client.portal() as portal:
-            portal.call(module.app.events.idle)
+        client.wait_idle()
     assert [event.payload for event in module.received] == [
         {"order_id": 1, "amount": 9.5},
         {"sku": "pen", "quantity": 2},

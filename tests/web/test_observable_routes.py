@@ -65,8 +65,7 @@ def test_default_route_emits_after_the_response_is_sent():
     app = build_app(timeline, received)
     with TestClient(app) as client:
         response = client.post("/register", json={"email": "ada@example.com"})
-        with client.portal() as portal:
-            portal.call(app.events.idle)
+        client.wait_idle()
     assert response.status_code == 201
     assert timeline == ["response sent", "listener user_registered"]
 
@@ -90,8 +89,7 @@ def test_no_event_when_the_handler_raises():
     app = build_app(timeline, received)
     with TestClient(app) as client:
         response = client.post("/register", json={"email": "taken@example.com"})
-        with client.portal() as portal:
-            portal.call(app.events.idle)
+        client.wait_idle()
     assert response.json() == {"detail": "Email taken"}
     assert received == []
     assert app.events.metrics.for_event("user_registered").emitted == 0

@@ -32,12 +32,6 @@ def app_around(module: ModuleType, *handlers: Any) -> Ravyn:
         return Ravyn(routes=list(handlers))
 
 
-def settle(client: TestClient) -> None:
-    """Wait until every listener the requests so far started has finished."""
-    with client.portal() as portal:
-        portal.call(client.app.events.idle)
-
-
 @pytest.fixture
 def redis_url(tmp_path, monkeypatch) -> Iterator[str]:
     server = RedisServer(tmp_path)
@@ -54,7 +48,7 @@ def test_quick_start_runs_both_listeners(capsys):
     module = load("obs_quick_start")
     with TestClient(module.app) as client:
         response = client.post("/register", json={"email": "ada@example.com", "password": "x"})
-        settle(client)
+        client.wait_idle()
     assert (response.status_code, response.json()) == (
         201,
         {"registered": True, "email": "ada@example.com"},
@@ -67,7 +61,7 @@ def test_singular_background_task_annotation_gets_add_task(capsys):
     module = load("obs_observables_vs_background_tasks")
     with TestClient(app_around(module, module.register, module.process_data)) as client:
         assert client.post("/register", json={"email": "a@b.c"}).json() == {"registered": True}
-        settle(client)
+        client.wait_idle()
         processing = client.post("/process")
     assert (processing.status_code, processing.json()) == (201, {"processing": True})
     assert module.computed == ["done"]
@@ -79,7 +73,7 @@ def test_sending_and_listening_samples_meet_on_one_bus(capsys):
     sending, listening = load("obs_sending_events"), load("obs_listening_events")
     with TestClient(app_around(listening, sending.login)) as client:
         response = client.post("/login", json={"email": "a@b.c", "password": "x"})
-        settle(client)
+        client.wait_idle()
     assert response.json() == {"token": "abc123"}
     out = capsys.readouterr().out
     assert "Logging user login activity..." in out
@@ -90,7 +84,7 @@ def test_one_handler_sends_two_events_to_one_listener(capsys):
     module = load("obs_multiple_events")
     with TestClient(app_around(module, module.process_purchase)) as client:
         assert client.post("/purchase").json() == {"order_id": 123}
-        settle(client)
+        client.wait_idle()
     assert capsys.readouterr().out.count("Sending confirmation...") == 2
 
 
@@ -100,7 +94,7 @@ def test_user_registration_listeners_bind_email_and_user_id():
         response = client.post(
             "/register", json={"email": "ada@example.com", "name": "Ada", "password": "x"}
         )
-        settle(client)
+        client.wait_idle()
     assert response.json() == {
         "message": "User registered successfully!",
         "user_id": 42,
@@ -123,7 +117,7 @@ def test_order_pipeline_chains_payment_to_inventory_and_warehouse():
     }
     with TestClient(app_around(module, module.create_order)) as client:
         response = client.post("/orders", json=order)
-        settle(client)
+        client.wait_idle()
     assert response.status_code == 201
     assert response.json()["total"] == 7.0
     assert sorted(module.calls) == [
@@ -144,7 +138,7 @@ def test_declined_payment_stops_the_pipeline():
     }
     with TestClient(app_around(module, module.create_order)) as client:
         client.post("/orders", json=order)
-        settle(client)
+        client.wait_idle()
     names = sorted(call[0] for call in module.calls)
     assert names == ["charge_payment", "log_analytics", "send_email"]  # no payment_success
 
@@ -157,7 +151,7 @@ def test_comment_is_broadcast_to_an_unannotated_websocket_parameter():
             assert len(module.active_connections) == 1
             response = client.post("/comment", json={"post_id": 3, "user_id": 4, "content": "hi"})
             assert ws.receive_json() == {"type": "new_comment", "post_id": 3, "content": "hi"}
-        settle(client)
+        client.wait_idle()
     assert response.json()["comment_id"] == 7
     assert module.active_connections == []  # the bare except removed the closed socket
     assert module.emails == [("author@example.com", "new_comment")]
@@ -178,17 +172,17 @@ def test_product_changes_invalidate_the_cached_list():
         assert module.database_reads == ["products"]  # the second read came from the cache
 
         assert client.post("/products", json={"name": "ink", "price": 5}).status_code == 201
-        settle(client)
+        client.wait_idle()
         names = [product["name"] for product in client.get("/products").json()["products"]]
         assert names == ["pen", "ink"]
 
         updated = client.put("/products/1", json={"name": "pen", "price": 3})
         assert updated.json() == {"updated": True}
-        settle(client)
+        client.wait_idle()
         assert client.get("/products").json()["products"][0]["price"] == 3.0
 
         deleted = client.delete("/products/1")
-        settle(client)
+        client.wait_idle()
         ids = [product["id"] for product in client.get("/products").json()["products"]]
     assert (deleted.status_code, deleted.content) == (204, b"")  # no body with a 204
     assert ids == [2]
@@ -200,7 +194,7 @@ def test_file_pipeline_valid_upload_is_processed_and_thumbnailed():
     upload = {"filename": "photo.png", "file_data": base64.b64encode(b"PNGDATA").decode()}
     with TestClient(app_around(module, module.upload_file)) as client:
         response = client.post("/upload", json=upload)
-        settle(client)
+        client.wait_idle()
     assert response.json()["path"] == "/uploads/photo.png"
     assert module.storage == {"/uploads/photo.png": b"PNGDATA"}  # bytes arrive base64-decoded
     assert sorted(module.calls) == [
@@ -216,7 +210,7 @@ def test_file_pipeline_invalid_upload_is_deleted_and_reported():
     with TestClient(app_around(module, module.upload_file)) as client:
         client.post("/upload", json=upload)
         not_base64 = client.post("/upload", json={"filename": "a.csv", "file_data": "%%%"})
-        settle(client)
+        client.wait_idle()
     assert module.storage == {}
     assert module.calls == [("send_email", "uploader@example.com", "file_invalid")]
     assert not_base64.status_code == 422
@@ -247,10 +241,10 @@ def test_pitfall_fixes_deliver(capsys):
     decorated, named = load("obs_pitfall_missing_decorator"), load("obs_pitfall_event_name")
     with TestClient(app_around(decorated, decorated.register)) as client:
         assert client.post("/register", json={"email": "a@b.c"}).json() == {"registered": True}
-        settle(client)
+        client.wait_idle()
     with TestClient(app_around(named, named.register)) as client:
         assert client.post("/register").json() == {}
-        settle(client)
+        client.wait_idle()
     out = capsys.readouterr().out
     assert "Sending email..." in out and "Email\n" in out
 
@@ -384,7 +378,7 @@ def test_issue_observables_bind_fields_and_chain_through_the_envelope():
                 module.app.events.emit, "payment_required", {"order_id": 9}, wait=True
             )
             portal.call(emit)
-        settle(client)
+        client.wait_idle()
     assert response.json() == {"registered": True, "email": "a@b.c", "user_id": 42}
     assert sorted(module.ran) == [
         ("assign_default_role", 42),
