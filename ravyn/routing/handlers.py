@@ -82,6 +82,26 @@ class RouteHandler:
         return f"RouteHandler({'/'.join(self.methods)} {self.path} -> {self.handler.__qualname__})"
 
 
+def mounted_plan(
+    route: RouteHandler | WebSocketHandler,
+    path: str,
+    methods: frozenset[str],
+    inherited: Mapping[str, Inject],
+    *,
+    websocket: bool = False,
+) -> BindingPlan:
+    """A route's binding plan at its mount: app/include dependencies under its own, and its
+    own dependencies run as guards even when the handler does not take them."""
+    return BindingPlan(
+        route.handler,
+        path,
+        methods,
+        {**inherited, **route.dependencies},
+        websocket=websocket,
+        guards=route.dependencies,
+    )
+
+
 class HandlerEndpoint:
     """The ASGI callable of one mounted route: bind, call, respond, emit, clean up."""
 
@@ -95,14 +115,7 @@ class HandlerEndpoint:
     def compile(self, path: str, inherited: Mapping[str, Inject]) -> None:
         """Recompile for the final mount: full path, and app/include dependencies."""
         self.path = path
-        dependencies = {**inherited, **self.route.dependencies}
-        self.plan = BindingPlan(
-            self.route.handler,
-            path,
-            frozenset(self.route.methods),
-            dependencies,
-            guards=self.route.dependencies,
-        )
+        self.plan = mounted_plan(self.route, path, frozenset(self.route.methods), inherited)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         plan = self.plan
@@ -170,31 +183,14 @@ class WebSocketEndpoint:
 
     def __init__(self, route: WebSocketHandler, path: str) -> None:
         self.route = route
-        self.path = path
-        self.plan = BindingPlan(
-            route.handler,
-            path,
-            frozenset(),
-            route.dependencies,
-            websocket=True,
-            guards=route.dependencies,
-        )
+        self.compile(path, {})  # usable as is; a Ravyn app recompiles it for its mount
 
     def compile(self, path: str, inherited: Mapping[str, Inject]) -> None:
+        """Recompile for the final mount: full path, and app/include dependencies."""
         self.path = path
-        dependencies = {**inherited, **self.route.dependencies}
-        self.plan = BindingPlan(
-            self.route.handler,
-            path,
-            frozenset(),
-            dependencies,
-            websocket=True,
-            guards=self.route.dependencies,
-        )
+        self.plan = mounted_plan(self.route, path, frozenset(), inherited, websocket=True)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if self.plan is None:  # mounted outside a Ravyn app
-            self.compile(self.path, {})
         websocket = WebSocket(scope, receive, send)
         request_scope = None
         failure = None
