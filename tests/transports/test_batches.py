@@ -14,6 +14,8 @@ import structlog
 from ravyn.events import Event, EventBus, Listener, Registry
 from ravyn.events.codec import WIRE_VERSION, Codec, DecodeError
 from ravyn.events.signing import SignatureError, Signer
+from ravyn.events.transports.delivery import SeenIds
+from ravyn.events.transports.outbox import Outbox, Outgoing
 
 from .brokers import Broker, wait_until
 
@@ -117,3 +119,30 @@ async def test_a_batch_with_a_bad_event_delivers_the_others(broker: Broker, form
             await wait_until(lambda: len(received) == 2, what="the two good events")
     assert received == [event.id for event in good]
     assert [log["kind"] for log in logs if log["event"] == "event_refused"] == ["DecodeError"]
+
+
+def test_seen_ids_drop_repeats_and_remember_at_least_size_ids() -> None:
+    seen = SeenIds(size=3)
+    a, b, c, d = (make_event() for _ in range(4))
+    assert seen.fresh([a, b, a]) == [a, b]
+    assert seen.fresh([b, c]) == [c]  # the current generation is full: it becomes previous
+    assert seen.fresh([a, d]) == [d]  # still remembered from the previous generation
+    assert seen.fresh([make_event() for _ in range(3)])  # another full generation...
+    assert seen.fresh([a]) == [a]  # ...and the oldest are forgotten
+
+
+async def test_a_burst_leaves_in_full_batches_while_it_is_emitted() -> None:
+    sent: list[int] = []
+
+    async def send(batch: list[Outgoing]) -> None:
+        sent.append(len(batch))
+
+    outbox = Outbox(send, transport="test", max_batch=100)
+    outbox.start()
+    shipped_during_the_burst = []
+    for _ in range(1000):  # an emitter that never awaits anything else
+        await outbox.put(make_event(), b"{}")
+        shipped_during_the_burst.append(sum(sent))
+    assert await outbox.stop(1.0) == []
+    assert shipped_during_the_burst[99::100] == list(range(100, 1001, 100))
+    assert sent == [100] * 10

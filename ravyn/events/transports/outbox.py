@@ -73,6 +73,10 @@ class Outbox:
         self._queue.append((event, data))
         self._empty.clear()
         self._wake.set()
+        if len(self._queue) % self.max_batch == 0:
+            # A full batch is waiting: let the flusher ship it now rather than after the
+            # emitter's next await, so that a burst reaches consumers while it is emitted.
+            await asyncio.sleep(0)
 
     async def _wait_for_room(self) -> None:
         while len(self) >= self.max_buffer:
