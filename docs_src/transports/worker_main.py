@@ -9,7 +9,7 @@ from ravyn.events.worker import run_worker
 def main() -> None:
     transport = RedisTransport(
         url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        visibility_timeout=120,  # above the longest listener run
+        visibility_timeout=120,  # a dead worker's events are taken over after 2 minutes
     )
     run_worker(["docs_src.transports.listeners"], transport, grace_period=30)
 
