@@ -325,3 +325,28 @@ async def test_nats_makes_a_lost_consumer_or_stream_again_and_skips_no_event(
         second = await bus.emit("order.placed", {"n": 2})
         await wait_until(lambda: len(received) == 2, what="the event sent after the loss")
     assert received == [first.id, second.id]
+
+
+async def test_nats_without_jetstream_keeps_what_it_cannot_send_in_its_own_buffer(
+    nats_server: NATSServer,
+) -> None:
+    received: list[str] = []
+
+    async def on_order(event: Event) -> None:
+        received.append(event.id)
+
+    registry, _ = registry_with(on_order, ("order.placed",), broadcast=True)
+    broker = NATSBroker(nats_server)
+    options: dict[str, Any] = {"jetstream": False}
+    publisher = EventBus(
+        Registry(), transport=broker.transport(**options, max_buffer=3, buffer_timeout=0.2)
+    )
+    async with EventBus(registry, transport=broker.transport(**options)), publisher:
+        await asyncio.to_thread(nats_server.stop)
+        buffered = [await publisher.emit("order.placed", {"n": n}) for n in range(3)]
+        with pytest.raises(TransportUnavailable):  # not lost in the client's socket buffer
+            await publisher.emit("order.placed", {"n": 3})
+        await asyncio.to_thread(nats_server.start)
+        await wait_until(
+            lambda: {e.id for e in buffered} <= set(received), timeout=30, what="the buffer"
+        )

@@ -240,6 +240,10 @@ class NATSTransport(BrokerTransport):
 
     async def _send(self, batch: list[Outgoing]) -> None:
         nc = self._require_connection()
+        if not nc.is_connected:
+            # nats-py would take the messages into its own buffer while it reconnects, and
+            # drop them unlogged if the process stops first: keep them in the outbox instead.
+            raise TransportUnavailable(f"NATS at {self.servers} is unreachable (reconnecting)")
         for name, frame in self._frames(batch):
             await nc.publish(self.core_subject(name), frame)
         if self._js is None:
