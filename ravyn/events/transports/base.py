@@ -3,7 +3,8 @@
 A transport carries events between processes. The bus hands it every emitted event
 (`publish`) and, at `start`, itself: the transport then delivers what arrives back through
 `bus.deliver(event, listener)` (durable, once per cluster) or
-`bus.deliver_local(event, broadcast_only=True)` (broadcast, once per process).
+`bus.deliver_local_many(events, broadcast_only=True)` (broadcast, once per process: the
+events of one message at once).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Event names and wildcard patterns are the registry's (`*` matches any run of cha
 but `.`). Brokers have coarser wildcards: a Redis glob `*` also crosses dots, a NATS `*`
 stands for a whole token. So a pattern is widened to what the broker can express, and what
 arrives is filtered again with the registry's own `matches` (by the stream discovery on Redis,
-by the durable delivery and by `bus.deliver_local` everywhere else).
+by the durable delivery and by `bus.deliver_local_many` everywhere else).
 """
 
 from __future__ import annotations
