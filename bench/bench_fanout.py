@@ -6,10 +6,12 @@ concurrency at all), blinker's ``send_async`` and pyee's ``AsyncIOEventEmitter``
 
 Then the cost on the request path: requests/s of a POST handler with
 ``@observable(send=...)`` and 3 trivial listeners against the same handler without it,
-twice: the ASGI app called in process (the framework's own cost, nothing else), and
-through a real server (one uvicorn worker per app, loaded by ``wrk``: what users see).
+twice: the ASGI app called in process by 1 and by 16 concurrent clients (the framework's
+own cost, nothing else), and through a real server (one uvicorn worker per app, loaded by
+``wrk``: what users see). A third variant measures the routing change proposed for
+``ravyn/routing/handlers.py``: after the response, ``emit_many(..., defer=True)``.
 Rounds are interleaved so that a busy machine slows both sides alike.
-Run: ``.venv/bin/python bench/bench_fanout.py`` (about 50 s; the server part needs ``wrk``:
+Run: ``.venv/bin/python bench/bench_fanout.py`` (about 70 s; the server part needs ``wrk``:
 ``apt-get install wrk``).
 """
 
@@ -182,10 +184,10 @@ def defer_after_response(bus: EventBus) -> None:
     bus.emit_many = deferred
 
 
-async def requests_per_second(app: Ravyn, requests: int) -> float:
-    """Requests/s of ``requests`` sequential POSTs, each followed by one turn of the loop
-    (a server turns the loop at least once per request; deferred listeners start there),
-    until the bus is idle: the listeners' work is part of the time."""
+async def requests_per_second(app: Ravyn, requests: int, clients: int = 1) -> float:
+    """Requests/s of ``requests`` POSTs from ``clients`` concurrent clients, each request
+    followed by one turn of the loop (a server turns it at least once per request; deferred
+    listeners start there), until the bus is idle: the listeners' work is in the time."""
     body = {"type": "http.request", "body": b'{"email": "a@b.c", "password": "x"}'}
     scope = {
         "type": "http",
@@ -210,19 +212,22 @@ async def requests_per_second(app: Ravyn, requests: int) -> float:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
+    async def client() -> None:
+        for _ in range(requests // clients):
+            await app(dict(scope), receive, send)
+            await asyncio.sleep(0)
+
     started = time.perf_counter()
-    for _ in range(requests):
-        await app(dict(scope), receive, send)
-        await asyncio.sleep(0)
+    await asyncio.gather(*(client() for _ in range(clients)))
     await app.events.idle()
     elapsed = time.perf_counter() - started
     assert set(statuses) == {201}, statuses[:3]
-    return requests / elapsed
+    return requests // clients * clients / elapsed
 
 
-async def measure_http() -> dict[str, float]:
-    """Best req/s of each variant, called in process, rounds interleaved (best round: a
-    busy machine only ever slows a round down)."""
+async def measure_http(clients: int) -> dict[str, float]:
+    """Best req/s of each variant, called in process by ``clients`` concurrent clients,
+    rounds interleaved (best round: a busy machine only ever slows a round down)."""
     configure_logging(level="WARNING")  # no access line: measure the events, not the log
     counters = {variant: [0] for variant in VARIANTS}
     apps = {variant: register_app(variant, counters[variant]) for variant in VARIANTS}
@@ -234,7 +239,7 @@ async def measure_http() -> dict[str, float]:
             await requests_per_second(app, 500)
         for _ in range(ROUNDS):
             for variant, app in apps.items():
-                rates[variant].append(await requests_per_second(app, 4_000))
+                rates[variant].append(await requests_per_second(app, 4_000, clients))
     for variant in rates.keys() - {"plain"}:
         assert counters[variant][0] == 3 * (500 + ROUNDS * 4_000), f"{variant}: listeners missed"
     return {variant: max(figures) for variant, figures in rates.items()}
@@ -365,7 +370,9 @@ async def main() -> None:
         ours, floor = figures["ravyn bus.emit(wait=True)"], figures["gather"]
         print(f"  {case:16} {ours:12,.0f} {floor:12,.0f} {ours / floor:6.2f}x")
 
-    print_ratios("POST /register, req/s in process", await measure_http())
+    for clients in (1, 16):
+        rates = await measure_http(clients)
+        print_ratios(f"POST /register, req/s in process, {clients} client(s)", rates)
     server = measure_server()
     if server is not None:
         print_ratios("POST /register through uvicorn + wrk, best req/s", server[0])
