@@ -54,29 +54,35 @@ class Outbox:
         return len(self._queue) + len(self._in_flight)
 
     async def put(self, event: Event, data: bytes) -> None:
-        if len(self) >= self.max_buffer:
-            try:
-                await asyncio.wait_for(self._wait_for_room(), self.buffer_timeout)
-            except TimeoutError:
-                logger.error(
-                    "event_not_sent",
-                    transport=self._transport,
-                    event_name=event.name,
-                    event_id=event.id,
-                    queued=len(self),
-                    reason="server unreachable and local buffer full",
-                )
-                raise TransportUnavailable(
-                    f"{self._transport} is unreachable and {len(self)} events wait in the "
-                    f"local buffer (max_buffer={self.max_buffer}); event {event.id} not sent"
-                ) from None
-        self._queue.append((event, data))
-        self._empty.clear()
-        self._wake.set()
-        if len(self._queue) % self.max_batch == 0:
+        queue = self._queue
+        if len(queue) + len(self._in_flight) >= self.max_buffer:
+            await self._wait_for_room_or_fail(event)
+        queue.append((event, data))
+        queued = len(queue)
+        if queued == 1:  # the queue was empty: the flusher may be asleep
+            self._empty.clear()
+            self._wake.set()
+        elif queued % self.max_batch == 0:
             # A full batch is waiting: let the flusher ship it now rather than after the
             # emitter's next await, so that a burst reaches consumers while it is emitted.
             await asyncio.sleep(0)
+
+    async def _wait_for_room_or_fail(self, event: Event) -> None:
+        try:
+            await asyncio.wait_for(self._wait_for_room(), self.buffer_timeout)
+        except TimeoutError:
+            logger.error(
+                "event_not_sent",
+                transport=self._transport,
+                event_name=event.name,
+                event_id=event.id,
+                queued=len(self),
+                reason="server unreachable and local buffer full",
+            )
+            raise TransportUnavailable(
+                f"{self._transport} is unreachable and {len(self)} events wait in the "
+                f"local buffer (max_buffer={self.max_buffer}); event {event.id} not sent"
+            ) from None
 
     async def _wait_for_room(self) -> None:
         while len(self) >= self.max_buffer:
