@@ -144,7 +144,7 @@ class HandlerEndpoint:
                 await route.response.send(result, scope, receive, send, tasks)
             else:
                 await route.response.send(result, scope, receive, send, tasks)
-                await current_bus().emit_many(spec.send, result, wait=False, source=source)
+                await current_bus().emit_many(spec.send, result, defer=True, source=source)
         except BaseException as exc:
             failure = exc
             raise
