@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-from itertools import count
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from ravyn.events import EventBus, Registry, bus_context, use_registry
+from tests.support.samples import load_sample
 
 pytestmark = pytest.mark.timeout(20)
-
-DOCS_SRC = Path(__file__).resolve().parents[2] / "docs_src" / "events"
-_loads = count()
 
 
 def load(name: str) -> tuple[ModuleType, Registry]:
     """Execute a sample as a fresh module, its observables in a registry of its own."""
-    path = DOCS_SRC / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"docs_events_{name}_{next(_loads)}", path)
-    module = importlib.util.module_from_spec(spec)
-    with use_registry(Registry()) as registry:
-        spec.loader.exec_module(module)
-    return module, registry
+    module = load_sample(f"events/{name}.py", Registry())
+    return module, module.docs_registry
 
 
 async def run_main(name: str) -> tuple[ModuleType, Registry]:
