@@ -350,3 +350,15 @@ async def test_nats_without_jetstream_keeps_what_it_cannot_send_in_its_own_buffe
         await wait_until(
             lambda: {e.id for e in buffered} <= set(received), timeout=30, what="the buffer"
         )
+
+
+async def test_events_still_buffered_when_the_grace_period_ends_are_logged_by_id(
+    broker: Broker,
+) -> None:
+    publisher = EventBus(Registry(), transport=broker.transport(), grace_period=0.3)
+    with structlog.testing.capture_logs() as logs:
+        async with publisher:
+            await asyncio.to_thread(broker.server.stop)
+            unsent = [await publisher.emit("order.placed", {"n": n}) for n in range(2)]
+    [log] = [log for log in logs if log["event"] == "events_not_sent"]
+    assert log["event_ids"] == [event.id for event in unsent]
