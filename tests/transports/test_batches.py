@@ -14,6 +14,7 @@ import structlog
 from ravyn.events import Event, EventBus, Listener, Registry
 from ravyn.events.codec import WIRE_VERSION, Codec, DecodeError
 from ravyn.events.signing import SignatureError, Signer
+from ravyn.events.transports.broker import FRAME_LIMIT
 from ravyn.events.transports.delivery import SeenIds
 from ravyn.events.transports.outbox import Outbox, Outgoing
 
@@ -146,3 +147,19 @@ async def test_a_burst_leaves_in_full_batches_while_it_is_emitted() -> None:
     assert await outbox.stop(1.0) == []
     assert shipped_during_the_burst[99::100] == list(range(100, 1001, 100))
     assert sent == [100] * 10
+
+
+async def test_a_batch_over_the_frame_limit_is_split_and_arrives_whole(broker: Broker) -> None:
+    received: list[str] = []
+
+    async def on_blob(event: Event) -> None:
+        received.append(event.id)
+
+    registry = Registry()
+    registry.add_listener(Listener(on_blob, ("blob",), broadcast=True))
+    blob = "x" * 10_000
+    count = FRAME_LIMIT // len(blob) * 2 + 1  # a burst that needs three frames
+    async with EventBus(registry, transport=broker.transport()) as bus:
+        sent = [await bus.emit("blob", {"data": blob}) for _ in range(count)]
+        await wait_until(lambda: len(received) == count, what="every event of the burst")
+    assert received == [event.id for event in sent]

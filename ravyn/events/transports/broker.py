@@ -80,9 +80,16 @@ class BrokerTransport:
         then pays the broker client's per-message cost once per batch, not once per event."""
         by_name: dict[str, list[bytes]] = {}
         for event, data in batch:
-            by_name.setdefault(event.name, []).append(data)
+            datas = by_name.get(event.name)
+            if datas is None:
+                by_name[event.name] = [data]
+            else:
+                datas.append(data)
         frames = []
         for name, datas in by_name.items():
+            if sum(map(len, datas)) + len(datas) <= FRAME_LIMIT:  # the usual case: one frame
+                frames.append((name, self._frame(datas)))
+                continue
             chunk: list[bytes] = []
             size = 0
             for data in datas:
