@@ -48,6 +48,7 @@ class BrokerTransport:
         )
         self._tasks = BackgroundTasks(self.kind)
         self._deliveries: Deliveries | None = None
+        self._checked_names: set[str] = set()
 
     def _begin(self, bus: EventBus) -> Subscriptions:
         """Fresh background tasks and delivery rules for a start; what to subscribe to."""
@@ -59,7 +60,13 @@ class BrokerTransport:
 
     async def publish(self, event: Event) -> None:
         """Queue the event for the next batch (see `Outbox` for the buffer's promises)."""
+        if event.name not in self._checked_names:
+            self._check_name(event.name)
+            self._checked_names.add(event.name)
         await self._outbox.put(event, self.codec.encode(event))
+
+    def _check_name(self, name: str) -> None:
+        """Raise ValueError for an event name the broker cannot carry (any by default)."""
 
     async def stop(self, grace_period: float) -> None:
         """Stop fetching; give in-flight listeners and queued publishes the grace period.

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from nats.js import JetStreamContext
 
     from ravyn.events.bus import EventBus
-    from ravyn.events.envelope import Event
     from ravyn.events.listener import Listener
 
 logger = structlog.get_logger("ravyn.events.transports.nats")
@@ -114,7 +113,6 @@ class NATSTransport(BrokerTransport):
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._subscriptions: list[Any] = []
-        self._valid_names: set[str] = set()
 
     def subject(self, event_name: str) -> str:
         """The JetStream subject of an event name (once-per-cluster listeners)."""
@@ -196,15 +194,12 @@ class NATSTransport(BrokerTransport):
             )
         return f"NATS at {self.servers} refused the transport's set-up: {exc!r}"
 
-    async def publish(self, event: Event) -> None:
-        if event.name not in self._valid_names:
-            if INVALID_SUBJECT_TOKEN.search(event.name):
-                raise ValueError(
-                    f"event name {event.name!r} cannot be a NATS subject: use letters, digits, "
-                    "'_', '-' and '.' between non-empty parts"
-                )
-            self._valid_names.add(event.name)
-        await super().publish(event)
+    def _check_name(self, name: str) -> None:
+        if INVALID_SUBJECT_TOKEN.search(name):
+            raise ValueError(
+                f"event name {name!r} cannot be a NATS subject: use letters, digits, "
+                "'_', '-' and '.' between non-empty parts"
+            )
 
     async def acquire_once(self, key: str, ttl: float) -> bool:
         if self._js is None:
