@@ -82,7 +82,7 @@ class NATSBroker:
     def transport(self, **options: Any) -> Transport:
         return NATSTransport([self.url], **{"fetch_timeout": 0.2, **options})
 
-    async def _with_jetstream(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def with_jetstream(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
         import nats
 
         nc = await nats.connect(self.url)
@@ -108,7 +108,7 @@ class NATSBroker:
                 letters.append((message.data, message.headers["Ravyn-Error"]))
             return letters
 
-        return await self._with_jetstream(read)
+        return await self.with_jetstream(read)
 
     async def settled(self, listener: str, event_name: str) -> bool:
         async def check(js: Any) -> bool:
@@ -116,7 +116,7 @@ class NATSBroker:
             read = info.delivered.stream_seq > 0
             return read and info.num_pending == 0 and info.num_ack_pending == 0
 
-        return await self._with_jetstream(check)
+        return await self.with_jetstream(check)
 
 
 Broker = RedisBroker | NATSBroker

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
 
 from ravyn.events import EventBus, Registry
+from ravyn.events.registry import use_registry
 
-from .brokers import Broker, Outcomes, Worker, wait_until
+from .brokers import REPO, Broker, Outcomes, Worker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -37,6 +40,46 @@ async def test_durable_once_per_cluster_broadcast_once_per_process(
     broadcast = Counter(outcomes.lines("broadcast"))
     assert {pid for pid, _ in broadcast} == {worker.pid for worker in workers}
     assert set(broadcast.values()) == {1}  # each once in each process
+    assert {event_id for _, event_id in broadcast} == ids
+
+
+def load_the_workers_listeners(outcomes: Outcomes, monkeypatch: pytest.MonkeyPatch) -> Registry:
+    """A fresh copy of listeners_app under its own module name: the listener names (so the
+    consumer groups) are those of the workers, and the decorators register anew."""
+    monkeypatch.setenv("RAVYN_TEST_OUTCOMES", str(outcomes.path))
+    spec = importlib.util.spec_from_file_location(
+        "tests.transports.listeners_app", REPO / "tests/transports/listeners_app.py"
+    )
+    assert spec is not None and spec.loader is not None
+    with use_registry(Registry()) as registry:
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    return registry
+
+
+async def test_the_emitter_with_the_listener_shares_it_with_the_cluster_and_runs_it_once(
+    broker: Broker,
+    outcomes: Outcomes,
+    start_worker: Callable[[], Worker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    worker = start_worker()
+    await worker.ready()
+    registry = load_the_workers_listeners(outcomes, monkeypatch)
+    assert FULFIL in {listener.name for listener in registry.listeners}
+
+    async with EventBus(registry, transport=broker.transport()) as bus:
+        emitted = [await bus.emit("order.placed", {"order": n}) for n in range(20)]
+        await wait_until(lambda: len(outcomes.lines("durable")) >= 20, what="20 durable runs")
+        await wait_until(lambda: len(outcomes.lines("broadcast")) >= 40, what="40 broadcasts")
+        await wait_until(lambda: broker.settled(FULFIL, "order.placed"), what="all acknowledged")
+    ids = {event.id for event in emitted}
+
+    durable = Counter(event_id for _, event_id in outcomes.lines("durable"))
+    assert set(durable) == ids and set(durable.values()) == {1}  # once, emitter included
+    assert {pid for pid, _ in outcomes.lines("durable")} <= {os.getpid(), worker.pid}
+    broadcast = Counter(outcomes.lines("broadcast"))
+    assert {pid for pid, _ in broadcast} == {os.getpid(), worker.pid}
+    assert set(broadcast.values()) == {1}
     assert {event_id for _, event_id in broadcast} == ids
 
 
