@@ -8,8 +8,7 @@ Then the cost on the request path: requests/s of a POST handler with
 ``@observable(send=...)`` and 3 trivial listeners against the same handler without it,
 twice: the ASGI app called in process by 1 and by 16 concurrent clients (the framework's
 own cost, nothing else), and through a real server (one uvicorn worker per app, loaded by
-``wrk``: what users see). A third variant measures the routing change proposed for
-``ravyn/routing/handlers.py``: after the response, ``emit_many(..., defer=True)``.
+``wrk``: what users see). After the response, routes emit with ``defer=True``.
 Rounds are interleaved so that a busy machine slows both sides alike.
 Run: ``.venv/bin/python bench/bench_fanout.py`` (about 70 s; the server part needs ``wrk``:
 ``apt-get install wrk``).
@@ -29,8 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import blinker
 import httpx
@@ -38,7 +36,7 @@ import uvicorn
 from pyee.asyncio import AsyncIOEventEmitter
 
 from ravyn.app import Ravyn
-from ravyn.events import Event, EventBus, Registry, observable, use_registry
+from ravyn.events import EventBus, Registry, observable, use_registry
 from ravyn.logging import configure_logging
 from ravyn.routing import get, post
 
@@ -138,11 +136,7 @@ async def measure(n: int, suspend: bool) -> dict[str, float]:
 VARIANTS = {
     "plain": "without observable",
     "observed": "with send=[...] and 3 listeners",
-    "deferred": "the same, routing emits with defer=True",
 }
-"""The request-path variants: "deferred" is the routing change proposed for
-ravyn/routing/handlers.py (after the response, ``emit_many(..., defer=True)`` instead of
-``wait=False``), measured through ``defer_after_response`` until it is applied."""
 
 
 def register_app(variant: str, counter: list[int]) -> Ravyn:
@@ -167,21 +161,7 @@ def register_app(variant: str, counter: list[int]) -> Ravyn:
                 observable(listen=["user_registered"])(listener)
         routes = [post("/register")(register), get("/listened")(listened)]
         app = Ravyn(routes=routes, enable_scheduler=False)
-    if variant == "deferred":
-        defer_after_response(app.events)
     return app
-
-
-def defer_after_response(bus: EventBus) -> None:
-    """Make the route's after-response ``emit_many(..., wait=False)`` a ``defer=True``."""
-    emit_many = bus.emit_many
-
-    async def deferred(
-        names: Iterable[str], payload: Any = None, *, wait: bool = False, **options: Any
-    ) -> list[Event]:
-        return await emit_many(names, payload, wait=wait, defer=not wait, **options)
-
-    bus.emit_many = deferred
 
 
 async def requests_per_second(app: Ravyn, requests: int, clients: int = 1) -> float:
