@@ -20,6 +20,25 @@ FULFIL = "tests.transports.listeners_app:fulfil_order"
 CRASHY = "tests.transports.listeners_app:hang_the_first_time"
 
 
+async def wait_for_the_cluster(broker: Broker, outcomes: Outcomes, events: int) -> None:
+    """Until every durable run, every broadcast run (two processes) and every ack is in."""
+    await wait_until(lambda: len(outcomes.lines("durable")) >= events, what="durable runs")
+    await wait_until(lambda: len(outcomes.lines("broadcast")) >= 2 * events, what="broadcasts")
+    await wait_until(lambda: broker.settled(FULFIL, "order.placed"), what="all acknowledged")
+
+
+def assert_once_per_cluster_and_once_per_process(
+    outcomes: Outcomes, ids: set[str], pids: set[int]
+) -> None:
+    durable = Counter(event_id for _, event_id in outcomes.lines("durable"))
+    assert set(durable) == ids and set(durable.values()) == {1}  # each once in the cluster
+    assert {pid for pid, _ in outcomes.lines("durable")} <= pids
+    broadcast = Counter(outcomes.lines("broadcast"))
+    assert {pid for pid, _ in broadcast} == pids
+    assert set(broadcast.values()) == {1}  # each once in each process
+    assert {event_id for _, event_id in broadcast} == ids
+
+
 async def test_durable_once_per_cluster_broadcast_once_per_process(
     broker: Broker, outcomes: Outcomes, start_worker: Callable[[], Worker]
 ) -> None:
@@ -29,18 +48,11 @@ async def test_durable_once_per_cluster_broadcast_once_per_process(
 
     async with EventBus(Registry(), transport=broker.transport()) as bus:
         emitted = [await bus.emit("order.placed", {"order": n}) for n in range(20)]
-    ids = {event.id for event in emitted}
 
-    await wait_until(lambda: len(outcomes.lines("durable")) >= 20, what="20 durable runs")
-    await wait_until(lambda: len(outcomes.lines("broadcast")) >= 40, what="40 broadcast runs")
-    await wait_until(lambda: broker.settled(FULFIL, "order.placed"), what="all acknowledged")
-
-    durable = Counter(event_id for _, event_id in outcomes.lines("durable"))
-    assert set(durable) == ids and set(durable.values()) == {1}  # each once in the cluster
-    broadcast = Counter(outcomes.lines("broadcast"))
-    assert {pid for pid, _ in broadcast} == {worker.pid for worker in workers}
-    assert set(broadcast.values()) == {1}  # each once in each process
-    assert {event_id for _, event_id in broadcast} == ids
+    await wait_for_the_cluster(broker, outcomes, 20)
+    assert_once_per_cluster_and_once_per_process(
+        outcomes, {event.id for event in emitted}, {worker.pid for worker in workers}
+    )
 
 
 def load_the_workers_listeners(outcomes: Outcomes, monkeypatch: pytest.MonkeyPatch) -> Registry:
@@ -69,18 +81,11 @@ async def test_the_emitter_with_the_listener_shares_it_with_the_cluster_and_runs
 
     async with EventBus(registry, transport=broker.transport()) as bus:
         emitted = [await bus.emit("order.placed", {"order": n}) for n in range(20)]
-        await wait_until(lambda: len(outcomes.lines("durable")) >= 20, what="20 durable runs")
-        await wait_until(lambda: len(outcomes.lines("broadcast")) >= 40, what="40 broadcasts")
-        await wait_until(lambda: broker.settled(FULFIL, "order.placed"), what="all acknowledged")
-    ids = {event.id for event in emitted}
+        await wait_for_the_cluster(broker, outcomes, 20)  # the emitter's bus runs meanwhile
 
-    durable = Counter(event_id for _, event_id in outcomes.lines("durable"))
-    assert set(durable) == ids and set(durable.values()) == {1}  # once, emitter included
-    assert {pid for pid, _ in outcomes.lines("durable")} <= {os.getpid(), worker.pid}
-    broadcast = Counter(outcomes.lines("broadcast"))
-    assert {pid for pid, _ in broadcast} == {os.getpid(), worker.pid}
-    assert set(broadcast.values()) == {1}
-    assert {event_id for _, event_id in broadcast} == ids
+    assert_once_per_cluster_and_once_per_process(
+        outcomes, {event.id for event in emitted}, {os.getpid(), worker.pid}
+    )
 
 
 async def test_the_event_of_a_killed_consumer_is_redelivered_to_the_survivor(
