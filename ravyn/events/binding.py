@@ -37,7 +37,6 @@ class BindingPlan:
     """A compiled binding: ``invoke(event)`` calls the function with its bound arguments."""
 
     invoke: Invoker
-    field_names: tuple[str, ...]
     required_fields: frozenset[str]
 
 
@@ -71,7 +70,7 @@ def compile_binding(fn: Callable[..., Any], label: str) -> BindingPlan:
             fields.append((param.name, annotation, param.default))
     required = frozenset(name for name, _, default in fields if default is msgspec.NODEFAULT)
     invoke = _make_invoker(fn, label, event_params, payload_param, fields)
-    return BindingPlan(invoke, tuple(name for name, _, _ in fields), required)
+    return BindingPlan(invoke, required)
 
 
 def payload_fields(annotation: Any) -> frozenset[str] | None:

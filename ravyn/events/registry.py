@@ -92,11 +92,6 @@ class Registry:
         self._lookup.clear()
         return listener
 
-    def remove_listener(self, name: str) -> None:
-        """Forget the listener called ``name`` (``module:qualname``), if registered."""
-        if self._listeners.pop(name, None) is not None:
-            self._lookup.clear()
-
     def add_sender(self, sender: Sender) -> Sender:
         """Record a sender, for the catalogue and the payload cross-check."""
         for listener in self._listeners.values():

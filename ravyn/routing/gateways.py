@@ -66,7 +66,6 @@ class Gateway(_Finalized, Path):
                 f"Gateway(handler=...) takes a function decorated with @get/@post/..., "
                 f"got {handler!r}."
             )
-        self.route_handler = handler
         self.gateway_dependencies = dict(dependencies or {})
         full_path = join_paths(path or "/", handler.path)
         self.endpoint = HandlerEndpoint(handler, full_path)
