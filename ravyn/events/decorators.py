@@ -166,7 +166,7 @@ def _register(registry: Registry, spec: ObservableSpec, callable_: Callable[...,
 
 def _sending_wrapper(spec: ObservableSpec) -> Callable[..., Any]:
     func, send, wait = spec.func, spec.send, bool(spec.wait)
-    source = f"{func.__module__}.{func.__qualname__}"
+    source = listener_name(func)  # the name the catalogue shows for this sender
     if inspect.iscoroutinefunction(func):
 
         @functools.wraps(func)

@@ -119,8 +119,8 @@ class Registry:
         for sender in self._senders.values():
             for name in sender.events:
                 sent.setdefault(name, []).append(sender.name)
-        for name in self._runtime_events:
-            sent.setdefault(name, []).append(RUNTIME_SENDER)
+        for name in self._runtime_events - sent.keys():  # emitted, but no declared sender
+            sent[name] = [RUNTIME_SENDER]
         names = set(sent)
         names.update(
             pattern

@@ -34,7 +34,7 @@ async def test_sender_emits_its_return_value_after_success(bus: EventBus) -> Non
         got.append((event.name, event.payload, event.source))
 
     assert await register("a@b.c") == {"email": "a@b.c"}
-    source = f"{register.__module__}.{register.__qualname__}"
+    source = f"{register.__module__}:{register.__qualname__}"
     assert got == [
         ("user_registered", {"email": "a@b.c"}, source),
         ("audit", {"email": "a@b.c"}, source),
@@ -228,6 +228,26 @@ def test_catalogue_lists_wiring_and_warns(registry: Registry) -> None:
         ("listened_but_never_sent", "never_sent"),
         ("listened_but_never_sent", "user.*"),
     }
+
+
+async def test_catalogue_marks_only_undeclared_events_as_emitted_at_runtime(
+    registry: Registry, bus: EventBus
+) -> None:
+    from ravyn.events import trigger_event
+    from ravyn.events.registry import RUNTIME_SENDER
+
+    @observable(send=["user_registered"])
+    async def register() -> dict:
+        return {}
+
+    @observable(listen=["user_registered", "audit"])
+    async def listener() -> None: ...
+
+    await register()
+    await trigger_event("audit")
+    events = {entry["name"]: entry for entry in registry.catalogue()["events"]}
+    assert events["user_registered"]["senders"] == [f"{__name__}:{register.__qualname__}"]
+    assert events["audit"]["senders"] == [RUNTIME_SENDER]
 
 
 def test_two_functions_with_one_name_warn_instead_of_vanishing(registry: Registry) -> None:
