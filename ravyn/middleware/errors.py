@@ -114,13 +114,29 @@ async def refuse_websocket(websocket: WebSocket, exc: LilyaHTTPException) -> Non
     close with 1008, policy violation, and the detail as the reason. Before ``accept`` the
     server answers the handshake with a 403. (Lilya would send the HTTP status as the close
     code, which is not a valid one.)"""
-    detail = exc.detail if isinstance(exc.detail, str) else "The connection was refused."
+    detail = exc.detail if isinstance(exc.detail, str) else _field_errors(exc.detail)
     logger.info(
-        "websocket_refused", path=websocket.scope.get("path"), status=exc.status_code, detail=detail
+        "websocket_refused",
+        path=websocket.scope.get("path"),
+        status=exc.status_code,
+        detail=exc.detail,
     )
     if websocket.application_state in (WebSocketState.CONNECTING, WebSocketState.CONNECTED):
         reason = detail.encode()[:123].decode(errors="ignore")  # the protocol's limit
         await websocket.close(code=1008, reason=reason)
+
+
+def _field_errors(detail: Any) -> str:
+    """A 422's list of field errors as one line a close reason can carry: "loc: msg; ..."."""
+    if isinstance(detail, list):
+        parts = [
+            f"{'.'.join(map(str, item.get('loc', ())))}: {item.get('msg', '')}"
+            for item in detail
+            if isinstance(item, dict)
+        ]
+        if parts:
+            return "; ".join(parts)
+    return "The connection was refused."
 
 
 async def close_failed_websocket(websocket: WebSocket, exc: Exception) -> None:

@@ -276,6 +276,24 @@ def test_a_websocket_refused_by_a_guard_closes_with_1008_and_the_detail():
         assert (refused.value.code, refused.value.reason) == (1008, reason)
 
 
+def test_a_websocket_with_a_bad_parameter_is_told_which_field_failed():
+    @websocket("/rooms")
+    async def room(websocket: WebSocket, number: int) -> None:
+        await websocket.accept()
+
+    client = client_for(room)
+    with (
+        capture_logs() as logs,
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect("/rooms?number=abc") as ws,
+    ):
+        ws.receive_text()
+    assert refused.value.code == 1008
+    assert refused.value.reason.startswith("query.number: ")
+    [log] = [log for log in logs if log["event"] == "websocket_refused"]
+    assert log["status"] == 422 and log["detail"][0]["loc"] == ["query", "number"]
+
+
 def test_a_500_handler_answers_unhandled_failures():
     @get("/crash")
     async def crash() -> None:
