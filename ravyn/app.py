@@ -126,6 +126,11 @@ class Ravyn:
             route = Gateway(prefix or "/", handler=handler)
         elif isinstance(handler, WebSocketHandler):
             route = WebSocketGateway(prefix or "/", handler=handler)
+        elif prefix:
+            raise ImproperlyConfigured(
+                f"add_route(prefix={prefix!r}) applies to a @get/@post/... handler; "
+                f"{handler!r} is mounted at its own path: put the prefix in that path."
+            )
         else:
             route = normalize_route(handler)
         finalize_routes([route], self.dependencies, "")

@@ -7,9 +7,22 @@ import pytest
 
 from ravyn.app import Ravyn
 from ravyn.background import BackgroundTasks
+from ravyn.exceptions import ImproperlyConfigured
 from ravyn.requests import Request
 from ravyn.responses import HTMLResponse, PlainText
-from ravyn.routing import Body, Cookie, Header, Query, delete, get, patch, post, put, route
+from ravyn.routing import (
+    Body,
+    Cookie,
+    Header,
+    Include,
+    Query,
+    delete,
+    get,
+    patch,
+    post,
+    put,
+    route,
+)
 from ravyn.testclient import TestClient
 
 pytestmark = pytest.mark.timeout(30)
@@ -309,3 +322,8 @@ def test_add_route_takes_an_optional_prefix():
     assert prefixed.get("/items/3").json()["item_id"] == 3
     assert prefixed.get("/v2/items/4").json()["item_id"] == 4
     assert prefixed.get("/v3/items/4").status_code == 404
+
+
+def test_add_route_refuses_a_prefix_it_cannot_apply():
+    with pytest.raises(ImproperlyConfigured, match="put the prefix in that path"):
+        Ravyn().add_route(Include("/inc", routes=[read_item]), prefix="/pre")
