@@ -72,9 +72,12 @@ class ExceptionMiddleware:
                 and exc.status_code == 405
                 and self.allowed_methods is not None
             ):
-                allow = ", ".join(self.allowed_methods(scope))
-                if scope["method"] == "OPTIONS":  # no handler declares it: list the methods
-                    await _send(send, 204, b"", {"allow": f"{allow}, OPTIONS"})
+                methods = self.allowed_methods(scope)
+                if "OPTIONS" not in methods:  # answered below when no handler declares it
+                    methods.append("OPTIONS")
+                allow = ", ".join(methods)
+                if scope["method"] == "OPTIONS":
+                    await _send(send, 204, b"", {"allow": allow})
                     return
                 exc.headers = {"allow": allow}
             handler = self._handler_for(exc)
