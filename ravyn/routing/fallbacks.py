@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from lilya.enums import Match
@@ -34,33 +34,30 @@ class TrailingSlashRedirect:
         await self.router.handle_not_found(scope, receive, send)
 
 
-def allowed_methods(routes: Sequence[Any], scope: dict[str, Any]) -> list[str]:
-    """Every method some route serves ``scope["path"]`` with, looking inside includes."""
-    methods: list[str] = []
+def serving_routes(routes: Sequence[Any], scope: dict[str, Any]) -> Iterator[Any]:
+    """The routes that serve ``scope["path"]`` (with any method), looking inside includes."""
     for route in routes:
         match, child_scope = route.search(scope)
         if match is Match.NONE:
             continue
         if isinstance(route, LilyaInclude) and route.routes:
-            found = allowed_methods(route.routes, {**scope, **child_scope})
+            yield from serving_routes(route.routes, {**scope, **child_scope})
         else:
-            found = sorted(getattr(route, "methods", None) or ())
+            yield route
+
+
+def allowed_methods(routes: Sequence[Any], scope: dict[str, Any]) -> list[str]:
+    """Every method some route serves ``scope["path"]`` with."""
+    methods: list[str] = []
+    for route in serving_routes(routes, scope):
+        found = sorted(getattr(route, "methods", None) or ())
         methods.extend(method for method in found if method not in methods)
     return methods
 
 
 def route_exists(routes: Sequence[Any], scope: dict[str, Any]) -> bool:
-    """Whether a route (with any method) serves ``scope["path"]``, looking inside includes."""
-    for route in routes:
-        match, child_scope = route.search(scope)
-        if match is Match.NONE:
-            continue
-        if isinstance(route, LilyaInclude) and route.routes:
-            if route_exists(route.routes, {**scope, **child_scope}):
-                return True
-            continue
-        return True
-    return False
+    """Whether a route (with any method) serves ``scope["path"]``."""
+    return next(serving_routes(routes, scope), None) is not None
 
 
 async def _redirect(send: Any, path: str, query_string: bytes) -> None:
