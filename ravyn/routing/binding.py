@@ -28,7 +28,7 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from http.cookies import _unquote  # type: ignore[attr-defined]
 from typing import Any
 from urllib.parse import parse_qsl
@@ -293,23 +293,24 @@ async def request_body(scope: dict[str, Any], receive: Any) -> bytes:
 
 
 def _query(scope: dict[str, Any], lists: frozenset[str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
     query_string = scope.get("query_string", b"")
     if not query_string:
-        return values
-    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if key in lists:
-            values.setdefault(key, []).append(value)
-        else:
-            values[key] = value
-    return values
+        return {}
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return _collect(pairs, lists)
 
 
 def _headers(scope: dict[str, Any], lists: frozenset[str]) -> dict[str, Any]:
+    pairs = (
+        (key.decode("latin-1").lower(), value.decode("latin-1")) for key, value in scope["headers"]
+    )
+    return _collect(pairs, lists)
+
+
+def _collect(pairs: Iterable[tuple[str, str]], lists: frozenset[str]) -> dict[str, Any]:
+    """Name -> value, or every value in order for the names bound to a list."""
     values: dict[str, Any] = {}
-    for raw_key, raw_value in scope["headers"]:
-        key = raw_key.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
+    for key, value in pairs:
         if key in lists:
             values.setdefault(key, []).append(value)
         else:
