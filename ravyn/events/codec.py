@@ -6,7 +6,9 @@ apart), so a cluster can switch format without a flag day. Where a message may c
 events (the broadcast channels), it is an array of encoded events (`frame` / `unframe`).
 Anything that is not a valid Event of a wire version this code understands raises
 `DecodeError` with the reason: a consumer logs it and goes on, it never crashes on a bad
-message.
+message. That includes a payload nested deeper than `MAX_NESTING`: the emitter refuses to
+encode one (`EventTooDeep`) and the consumer refuses to decode one, so both sides agree on
+one limit and a hostile producer cannot push a consumer into `RecursionError`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 WIRE_VERSION = 1
 DEFAULT_MAX_EVENT_SIZE = 1024 * 1024
+MAX_NESTING = 100  # containers inside containers in a payload, for every producer and consumer
 Format = Literal["json", "msgpack"]
 JSON_FIRST_BYTES = frozenset(b"{[ \t\r\n")
 MSGPACK_ARRAY_FIRST_BYTES = frozenset([*range(0x90, 0xA0), 0xDC, 0xDD])
@@ -33,6 +36,33 @@ class DecodeError(ValueError):
 
 class EventTooLarge(ValueError):
     """An event whose encoding is over the size limit: it is never sent."""
+
+
+class EventTooDeep(ValueError):
+    """An event whose payload nests containers deeper than `MAX_NESTING`: it is never sent."""
+
+
+def nesting_exceeds(value: object, limit: int = MAX_NESTING) -> bool:
+    """Whether `value` nests dicts/lists/tuples deeper than `limit` (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list | tuple):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _payload_too_deep(payload: object, data: bytes, is_json: bool) -> bool:
+    """The nesting check, skipped at C speed when the JSON holds too few brackets to be deep."""
+    if not isinstance(payload, dict | list | tuple):
+        return False
+    if is_json and data.count(b"[") + data.count(b"{") <= MAX_NESTING:
+        return False
+    return nesting_exceeds(payload)
 
 
 class _WireVersion(msgspec.Struct):
@@ -79,7 +109,7 @@ class Codec:
                 return [bytes(raw) for raw in self._json_frame.decode(data)]
             if first and first[0] in MSGPACK_ARRAY_FIRST_BYTES:
                 return [bytes(raw) for raw in self._msgpack_frame.decode(data)]
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             raise DecodeError(f"not a valid array of events: {exc}") from None
         return [data]
 
@@ -103,10 +133,14 @@ class Codec:
             if decoder is not None:
                 try:
                     events = decoder.decode(data)
-                except msgspec.DecodeError:
+                except (msgspec.DecodeError, RecursionError):
                     pass  # find the bad element below
                 else:
-                    if all(event.v <= WIRE_VERSION for event in events):
+                    if all(
+                        event.v <= WIRE_VERSION
+                        and not _payload_too_deep(event.payload, data, first == b"[")
+                        for event in events
+                    ):
                         return events, []
         try:
             encoded = self.unframe(data)
@@ -123,7 +157,15 @@ class Codec:
     def encode(self, event: Event) -> bytes:
         if self.signer is not None:
             event = self.signer.prepare(event)
-        data = self._encode(event)
+        try:
+            data = self._encode(event)
+        except RecursionError:
+            data = b""  # nested deeper than any encoder goes: refused just below
+        if not data or _payload_too_deep(event.payload, data, self.format == "json"):
+            raise EventTooDeep(
+                f"event {event.name!r} (id {event.id}) nests its payload deeper than "
+                f"{MAX_NESTING} levels: flatten it"
+            )
         if self.signer is not None:
             data = self.signer.sign(data)
         if len(data) > self.max_size:
@@ -144,8 +186,12 @@ class Codec:
             event = (self._json if is_json else self._msgpack).decode(data)
         except msgspec.DecodeError as exc:
             raise DecodeError(self._explain(data, is_json, exc)) from None
+        except RecursionError:
+            raise DecodeError(f"payload nested deeper than {MAX_NESTING} levels") from None
         if event.v > WIRE_VERSION:
             raise DecodeError(self._too_new(event.v))
+        if _payload_too_deep(event.payload, data, is_json):
+            raise DecodeError(f"payload nested deeper than {MAX_NESTING} levels")
         if self.signer is not None:
             self.signer.verify(data, event)
         return event
@@ -155,7 +201,7 @@ class Codec:
         module = msgspec.json if is_json else msgspec.msgpack
         try:
             version = module.decode(data, type=_WireVersion).v
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             version = WIRE_VERSION
         if version > WIRE_VERSION:
             return self._too_new(version)

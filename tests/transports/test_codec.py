@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from ravyn.events.codec import Codec, DecodeError, EventTooLarge
+from ravyn.events.codec import MAX_NESTING, Codec, DecodeError, EventTooDeep, EventTooLarge
 from ravyn.events.envelope import Event
 from ravyn.events.signing import SIGNATURE_PLACEHOLDER, SignatureError, Signer
 
@@ -147,3 +147,44 @@ def test_a_frame_carries_several_events_each_with_its_own_bytes(format: str) -> 
 def test_a_malformed_frame_raises_decode_error() -> None:
     with pytest.raises(DecodeError, match="array of events"):
         Codec().unframe(b"[{broken")
+
+
+def nested(depth: int) -> list:
+    """A payload of `depth` lists, one inside the other."""
+    outer: list = []
+    inner = outer
+    for _ in range(depth - 1):
+        inner.append([])
+        inner = inner[0]
+    return outer
+
+
+@pytest.mark.parametrize("format", ["json", "msgpack"])
+def test_the_nesting_limit_is_the_same_on_both_sides(format: str) -> None:
+    codec = Codec(format)
+    at_limit = make_event(nested(MAX_NESTING))
+    assert codec.decode(codec.encode(at_limit)) == at_limit
+    for depth in (MAX_NESTING + 1, 980, 5000):
+        with pytest.raises(EventTooDeep, match=f"deeper than {MAX_NESTING} levels"):
+            codec.encode(make_event(nested(depth)))
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 1000, 5000, 50_000])
+def test_a_hostile_deep_message_is_a_decode_error_not_a_recursion_error(depth: int) -> None:
+    data = (
+        b'{"name": "x", "id": "1", "emitted_at": "2026-01-01T00:00:00Z", "payload": '
+        + b"[" * depth
+        + b"]" * depth
+        + b"}"
+    )
+    codec = Codec()
+    with pytest.raises(DecodeError, match="nested deeper|not a valid"):
+        codec.decode(data)
+    events, refused = codec.decode_message(b"[" + data + b"]")
+    assert events == [] and len(refused) == 1
+
+
+def test_a_wide_payload_is_not_mistaken_for_a_deep_one() -> None:
+    event = make_event({"rows": [{"id": i, "tags": [i]} for i in range(500)]})
+    codec = Codec()
+    assert codec.decode(codec.encode(event)) == event
