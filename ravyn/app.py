@@ -28,6 +28,7 @@ from ravyn.events.decorators import attach
 from ravyn.events.registry import active_registry
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.extensions import Extension
+from ravyn.loop_monitor import LoopStallMonitor
 from ravyn.middleware.definitions import build_stack, normalize_middleware
 from ravyn.middleware.errors import ExceptionHandler, ExceptionMiddleware
 from ravyn.middleware.request_context import RequestContextMiddleware
@@ -239,6 +240,9 @@ class Ravyn:
             async with AsyncExitStack() as stack:
                 await self.events.start()
                 stack.push_async_callback(self.events.stop)
+                if self.settings.loop_stall_threshold:
+                    monitor = LoopStallMonitor(self.settings.loop_stall_threshold)
+                    await stack.enter_async_context(monitor.watching())
                 self._log_catalogue()
                 if self.user_lifespan is not None:
                     await stack.enter_async_context(self.user_lifespan(self))

@@ -25,6 +25,10 @@ class RavynSettings(msgspec.Struct, kw_only=True):
     log_json: bool | None = None
     log_level: str = "INFO"
     max_body_size: int = DEFAULT_MAX_BODY_SIZE  # bytes; a larger request body is a 413
+    # seconds the event loop may be blocked before a warning names what blocks it; None: off
+    loop_stall_threshold: float | None = 0.5
+    # threads for plain `def` listeners, apart from the pool that runs plain `def` routes
+    sync_listener_threads: int = 8
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RavynSettings:

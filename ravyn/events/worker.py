@@ -16,12 +16,15 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 
 import structlog
 
 from ravyn.events.bus import EventBus
 from ravyn.events.registry import Registry, use_registry
 from ravyn.events.transports.base import Transport, transport_from_url
+from ravyn.loop_monitor import LoopStallMonitor
+from ravyn.settings import RavynSettings
 
 TRANSPORT_ENVIRONMENT_VARIABLE = "RAVYN_EVENT_TRANSPORT"
 
@@ -66,8 +69,11 @@ async def serve_worker(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     bus = EventBus(registry, transport=resolve_transport(transport), grace_period=grace_period)
+    stall_threshold = RavynSettings.from_env().loop_stall_threshold
     try:
-        async with bus:
+        async with bus, AsyncExitStack() as stack:
+            if stall_threshold:
+                await stack.enter_async_context(LoopStallMonitor(stall_threshold).watching())
             logger.info(
                 "worker_ready",
                 pid=os.getpid(),
