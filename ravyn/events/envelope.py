@@ -47,6 +47,16 @@ class Event(msgspec.Struct, kw_only=True, frozen=True):
     headers: dict[str, str] = {}
     v: int = 1
 
+    def __post_init__(self) -> None:
+        # One rule for every transport, checked when an event is made and when one is
+        # decoded: a name is text on one line. A newline in a name would otherwise forge
+        # lines in the SSE stream (`event: ...`) or in a log.
+        if not self.name or not self.name.isprintable():
+            raise ValueError(
+                f"event name {self.name!r} is empty or holds control characters: "
+                "use printable text such as 'user_registered' or 'orders.created'"
+            )
+
     @property
     def correlation_id(self) -> str | None:
         """The id shared by every event of this chain (the request id when there was one)."""

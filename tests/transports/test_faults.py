@@ -77,6 +77,40 @@ async def test_forged_unsigned_and_malformed_messages_are_refused_and_the_consum
         assert all(error.startswith("refused: ") for _, error in letters)
 
 
+async def test_poison_messages_are_dead_lettered_and_the_consumer_keeps_consuming(
+    broker: Broker,
+) -> None:
+    """A payload nested 5,000 deep (RecursionError in a decoder) or a name forging SSE lines
+    is refused and dead-lettered; the 20 events after them all arrive."""
+    received: list[int] = []
+
+    async def on_order(n: int) -> None:
+        received.append(n)
+
+    registry, listener = registry_with(on_order, ("order.placed",))
+    deep = (
+        b'{"name": "order.placed", "id": "deep", "emitted_at": "2026-01-01T00:00:00Z",'
+        b' "payload": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    )
+    forged_name = (
+        b'{"name": "order.placed\nevent: admin_only", "id": "forged-name",'
+        b' "emitted_at": "2026-01-01T00:00:00Z", "payload": {"n": 0}}'
+    )
+    consumer = EventBus(registry, transport=broker.transport())
+    publisher = EventBus(Registry(), transport=broker.transport())
+    async with consumer, publisher:
+        for data in (deep, forged_name):
+            await broker.inject("order.placed", data)
+        for n in range(20):
+            await publisher.emit("order.placed", {"n": n})
+        await wait_until(lambda: len(received) == 20, what="the 20 events after the poison")
+        await wait_until(lambda: broker.settled(listener.name, "order.placed"))
+    assert sorted(received) == list(range(20))
+    letters = await broker.dead_letters()
+    assert [data for data, _ in letters] == [deep, forged_name]
+    assert all(error.startswith("refused: ") for _, error in letters)
+
+
 async def test_a_listener_failing_its_last_attempt_is_dead_lettered(broker: Broker) -> None:
     attempts: list[str] = []
 
