@@ -25,6 +25,7 @@ from lilya.routing import Router
 from ravyn.events.bus import EventBus
 from ravyn.events.context import bus_context
 from ravyn.events.decorators import attach
+from ravyn.events.listener import use_sync_listener_threads
 from ravyn.events.registry import active_registry
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.extensions import Extension
@@ -238,6 +239,7 @@ class Ravyn:
         """
         with bus_context(self.events):
             async with AsyncExitStack() as stack:
+                use_sync_listener_threads(self.settings.sync_listener_threads)
                 await self.events.start()
                 stack.push_async_callback(self.events.stop)
                 if self.settings.loop_stall_threshold:

@@ -9,6 +9,7 @@ import msgspec
 
 ENV_PREFIX = "RAVYN_"
 DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
+DEFAULT_SYNC_LISTENER_THREADS = 8
 
 
 class RavynSettings(msgspec.Struct, kw_only=True):
@@ -28,7 +29,7 @@ class RavynSettings(msgspec.Struct, kw_only=True):
     # seconds the event loop may be blocked before a warning names what blocks it; None: off
     loop_stall_threshold: float | None = 0.5
     # threads for plain `def` listeners, apart from the pool that runs plain `def` routes
-    sync_listener_threads: int = 8
+    sync_listener_threads: int = DEFAULT_SYNC_LISTENER_THREADS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RavynSettings:

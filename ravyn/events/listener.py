@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 
 from ravyn.events.binding import BindingPlan, compile_binding
 from ravyn.events.envelope import Event
+from ravyn.settings import DEFAULT_SYNC_LISTENER_THREADS
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,29 @@ class Retry:
         return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
 
 
+_sync_listener_threads: RunVar[CapacityLimiter] = RunVar("ravyn_sync_listener_threads")
+
+
+def use_sync_listener_threads(threads: int) -> None:
+    """Size the thread pool of plain ``def`` listeners for the running event loop.
+
+    It is apart from the pool that runs plain ``def`` routes (anyio's default), so 50 slow
+    listeners never make a request wait for a thread.
+    """
+    if threads < 1:
+        raise ValueError(f"sync_listener_threads must be 1 or more, got {threads}")
+    _sync_listener_threads.set(CapacityLimiter(threads))
+
+
+def sync_listener_threads() -> CapacityLimiter:
+    """The running loop's pool of threads for plain ``def`` listeners."""
+    try:
+        return _sync_listener_threads.get()
+    except LookupError:
+        use_sync_listener_threads(DEFAULT_SYNC_LISTENER_THREADS)
+        return _sync_listener_threads.get()
+
+
 def listener_name(func: Callable[..., Any]) -> str:
     """``module:qualname``: stable across processes, so transports use it as a group name."""
     func = getattr(func, "__func__", func)
@@ -41,8 +67,9 @@ def listener_name(func: Callable[..., Any]) -> str:
 class Listener:
     """A function that reacts to events, ready to call with an Event.
 
-    ``call(event)`` always returns a coroutine: sync functions run in a worker thread so a
-    blocking listener never stalls the event loop.
+    ``call(event)`` always returns a coroutine: sync functions run in a thread of their own
+    pool (`sync_listener_threads`) so a blocking listener never stalls the event loop nor
+    takes the threads of sync routes.
     """
 
     __slots__ = (
@@ -86,7 +113,9 @@ class Listener:
         )
 
     async def _call_in_thread(self, event: Event) -> Any:
-        return await anyio.to_thread.run_sync(self.plan.invoke, event)
+        return await anyio.to_thread.run_sync(
+            self.plan.invoke, event, limiter=sync_listener_threads()
+        )
 
     def __repr__(self) -> str:
         return f"<Listener {self.name} listen={list(self.events)}>"
