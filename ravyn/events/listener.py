@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
+import structlog
 from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 
 from ravyn.events.binding import BindingPlan, compile_binding
 from ravyn.events.envelope import Event
 from ravyn.settings import DEFAULT_SYNC_LISTENER_THREADS
+
+logger = structlog.get_logger("ravyn.events")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,15 +111,52 @@ class Listener:
         self.max_concurrency = max_concurrency
         self.broadcast = broadcast
         self.is_async = inspect.iscoroutinefunction(func)
+        if timeout is not None and not self.is_async:
+            logger.warning(
+                "listener_timeout_cannot_stop_a_thread",
+                listener=self.name,
+                timeout=timeout,
+                hint="a plain def listener runs in a thread, which Python cannot interrupt: "
+                "past the timeout it is reported as timed out and finishes late in its "
+                "thread; make it async def to cut it short",
+            )
         self.has_policy = timeout is not None or retry is not None or max_concurrency is not None
         self.call: Callable[[Event], Coroutine[Any, Any, Any]] = (
             self.plan.invoke if self.is_async else self._call_in_thread
         )
 
     async def _call_in_thread(self, event: Event) -> Any:
-        return await anyio.to_thread.run_sync(
-            self.plan.invoke, event, limiter=sync_listener_threads()
-        )
+        if self.timeout is None:
+            return await anyio.to_thread.run_sync(
+                self.plan.invoke, event, limiter=sync_listener_threads()
+            )
+        # With a timeout, the caller stops waiting at the deadline (the run is then a
+        # timeout, never `delivered`) while the thread, which nothing can interrupt, runs
+        # on: its late finish is logged.
+        started = time.monotonic()
+        abandoned = False
+
+        def run() -> Any:
+            try:
+                return self.plan.invoke(event)
+            finally:
+                if abandoned:
+                    logger.warning(
+                        "listener_finished_late",
+                        listener=self.name,
+                        event_name=event.name,
+                        event_id=event.id,
+                        timeout=self.timeout,
+                        seconds=round(time.monotonic() - started, 3),
+                    )
+
+        try:
+            return await anyio.to_thread.run_sync(
+                run, abandon_on_cancel=True, limiter=sync_listener_threads()
+            )
+        except anyio.get_cancelled_exc_class():
+            abandoned = True
+            raise
 
     def __repr__(self) -> str:
         return f"<Listener {self.name} listen={list(self.events)}>"

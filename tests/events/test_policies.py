@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -121,3 +122,31 @@ async def test_metrics_snapshot_is_plain_data(bus: EventBus) -> None:
     snapshot = bus.metrics.snapshot()
     assert json.loads(json.dumps(snapshot)) == snapshot
     assert snapshot["events"]["job"]["delivered"] == 1
+
+
+async def test_a_sync_listener_past_its_timeout_is_a_timeout_and_its_late_finish_is_logged(
+    bus: EventBus,
+) -> None:
+    release = threading.Event()
+    finished = threading.Event()
+
+    with capture_logs() as declared:
+
+        @observable(listen=["job"], timeout=0.05)
+        def blocking() -> None:
+            release.wait(5)
+            finished.set()
+
+    assert [log["event"] for log in declared] == ["listener_timeout_cannot_stop_a_thread"]
+    with capture_logs() as logs:
+        async with bus:
+            await bus.emit("job", wait=True)
+            [failure] = [log for log in logs if log["event"] == "listener_failed"]
+            assert failure["reason"] == "timeout"
+            counters = bus.metrics.snapshot()["listeners"][failure["listener"]]
+            assert (counters["delivered"], counters["timed_out"]) == (0, 1)
+            release.set()
+            await asyncio.to_thread(finished.wait, 5)
+            await asyncio.sleep(0.05)
+    [late] = [log for log in logs if log["event"] == "listener_finished_late"]
+    assert late["listener"] == failure["listener"] and late["seconds"] >= 0.05
