@@ -1,8 +1,9 @@
 """``Ravyn``: a Lilya router, a middleware stack and the event bus, wired in one lifespan.
 
 Ravyn composes Lilya's ``Router`` rather than subclassing ``Lilya``: the request path is
-request context -> user middleware -> exception mapping -> router -> compiled endpoint,
-with nothing else per request. The lifespan starts, in order, the event bus, the user's
+request context -> exception mapping -> user middleware -> exception mapping -> router ->
+compiled endpoint (the outer mapping only when there is user middleware), with nothing else
+per request. The lifespan starts, in order, the event bus, the user's
 startup code and the scheduler, and stops them in reverse order, so listeners still run
 while the user's shutdown code runs and in-flight listener work is drained, not lost.
 """
@@ -194,15 +195,21 @@ class Ravyn:
         )
 
     def _build_stack(self) -> Any:
-        app = ExceptionMiddleware(
-            self.router.app,
+        app = self._exception_middleware(self.router.app)
+        if self.user_middleware:
+            # the user's middleware inside a second error layer, as in Starlette: what a
+            # middleware raises meets the same exception_handlers as what a handler raises
+            app = self._exception_middleware(build_stack(app, self.user_middleware))
+        self._stack = RequestContextMiddleware(app, debug=self.debug)
+        return self._stack
+
+    def _exception_middleware(self, app: Any) -> ExceptionMiddleware:
+        return ExceptionMiddleware(
+            app,
             self.exception_handlers,
             self.debug,
             allowed_methods=functools.partial(allowed_methods, self.router.routes),
         )
-        app = build_stack(app, self.user_middleware)
-        self._stack = RequestContextMiddleware(app, debug=self.debug)
-        return self._stack
 
     # -- serving -------------------------------------------------------------------
 

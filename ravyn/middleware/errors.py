@@ -1,7 +1,8 @@
 """Exceptions -> responses: HTTP errors keep their message, the application's own handlers
 win, and anything unhandled is a generic 500 plus one structlog error with the traceback.
 
-Sits inside the user's middleware, so a CORS middleware also decorates error responses.
+Sits inside the user's middleware, so a CORS middleware also decorates error responses,
+and once more around it, so an exception a middleware raises meets the same handlers.
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ Rules, by parameter:
   WebSocket handler), ``BackgroundTasks`` (or ``BackgroundTask``): injected, the tasks
   object has ``add_task(func, *args, **kwargs)``;
 - named in ``dependencies`` or defaulting to ``Inject(...)``: the dependency's value;
-- a dependency the route itself declares (``@get(..., dependencies={"auth": ...})``) but no
-  parameter takes still runs, first, as a guard (it may raise ``NotAuthorized``, set
-  ``request.state``); app and include dependencies run only when something takes them;
+- a dependency declared where the handler is mounted (app, include, gateway or the handler
+  itself) that no parameter takes, neither the handler's nor another dependency's, runs as
+  a guard: first, before the request's parameters and body are read (it may raise
+  ``NotAuthorized``, set ``request.state``);
 - a ``Header``/``Cookie``/``Query``/``Body`` marker: that source;
 - named in the path (``/items/{item_id}``): the path parameter, converted;
 - a Struct, dataclass, TypedDict or dict annotation: the whole JSON body;
@@ -28,7 +29,7 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http.cookies import _unquote  # type: ignore[attr-defined]
 from typing import Any
 from urllib.parse import parse_qsl
@@ -103,7 +104,6 @@ class BindingPlan:
         dependencies: Mapping[str, Inject],
         *,
         websocket: bool = False,
-        guards: Collection[str] = (),
     ) -> None:
         owner = re.sub(r"\W", "_", getattr(func, "__qualname__", "handler"))  # Struct names
         path_names = set(_PATH_PARAM.findall(path))
@@ -111,8 +111,8 @@ class BindingPlan:
         self.request_params: list[str] = []
         self.websocket_params: list[str] = []
         self.tasks_params: list[str] = []
-        # (parameter name, plan); a None name is a guard: run for its effect, value unused
-        self.dependencies: list[tuple[str | None, DependencyPlan]] = []
+        self.dependencies: list[tuple[str, DependencyPlan]] = []  # (parameter name, plan)
+        self.guards: list[DependencyPlan] = []  # run for their effect, values unused
         self.body_param: tuple[str, Any, Any] | None = None  # name, annotation, default
         fields: dict[str, list[tuple[str, str, Any, Any]]] = {
             "path": [],
@@ -151,12 +151,7 @@ class BindingPlan:
                 self._set_body(func, name, annotation, _default(default))
             else:
                 scalars.append((name, annotation, _default(default)))
-        consumed = {name for name, _ in self.dependencies}
-        self.dependencies[:0] = [
-            (None, DependencyPlan(dependencies[name], dependencies))
-            for name in guards
-            if name not in consumed
-        ]
+        self.guards = _guards(dependencies, self.dependencies)
         body_fields = methods & BODY_FIELD_METHODS and self.body_param is None and not websocket
         for name, annotation, default in scalars:
             fields["body" if body_fields else "query"].append((name, name, annotation, default))
@@ -165,7 +160,7 @@ class BindingPlan:
             for source, entries in fields.items()
             if entries
         }
-        self.needs_request = bool(self.request_params or self.dependencies)
+        self.needs_request = bool(self.request_params or self.dependencies or self.guards)
         self.reads_body = self.body_param is not None or "body" in self.sources
         if self.body_param is not None:
             self.body_decoder = msgspec.json.Decoder(self.body_param[1])
@@ -185,13 +180,25 @@ class BindingPlan:
     ) -> tuple[dict[str, Any], RequestScope | None, Tasks | None]:
         """The keyword arguments for one call, the dependency scope (for cleanup) and the
         background tasks the handler may fill."""
-        kwargs: dict[str, Any] = {}
-        sources = self.sources
-        if sources:
-            for source, values in self._raw_values(scope):
-                sources[source].assign(sources[source].convert(values), kwargs)
-        if self.reads_body:
-            self._decode_body(await request_body(scope, receive), scope, kwargs)
+        request_scope = None
+        if self.dependencies or self.guards:
+            request_scope = RequestScope(connection)  # type: ignore[arg-type]
+        try:
+            for plan in self.guards:  # before anything of the request is read
+                await plan.resolve(request_scope)  # type: ignore[arg-type]
+            kwargs: dict[str, Any] = {}
+            sources = self.sources
+            if sources:
+                for source, values in self._raw_values(scope):
+                    sources[source].assign(sources[source].convert(values), kwargs)
+            if self.reads_body:
+                self._decode_body(await request_body(scope, receive), scope, kwargs)
+            for name, plan in self.dependencies:
+                kwargs[name] = await plan.resolve(request_scope)  # type: ignore[arg-type]
+        except BaseException as exc:  # a later step failed: clean up the dependencies opened
+            if request_scope is not None:
+                await request_scope.close(exc)
+            raise
         for name in self.request_params:
             kwargs[name] = connection
         for name in self.websocket_params:
@@ -201,17 +208,6 @@ class BindingPlan:
             tasks = Tasks()
             for name in self.tasks_params:
                 kwargs[name] = tasks
-        request_scope = None
-        if self.dependencies:
-            request_scope = RequestScope(connection)  # type: ignore[arg-type]
-            try:
-                for name, plan in self.dependencies:
-                    value = await plan.resolve(request_scope)
-                    if name is not None:
-                        kwargs[name] = value
-            except BaseException as exc:  # a later one failed: clean up those already open
-                await request_scope.close(exc)
-                raise
         return kwargs, request_scope, tasks
 
     def _raw_values(self, scope: dict[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -327,6 +323,26 @@ def _cookies(scope: dict[str, Any]) -> dict[str, str]:
                 if key.strip():
                     cookies[key.strip()] = _unquote(value.strip())
     return cookies
+
+
+def _guards(
+    dependencies: Mapping[str, Inject], taken: list[tuple[str, DependencyPlan]]
+) -> list[DependencyPlan]:
+    """The declared dependencies that neither the handler nor another dependency takes, in
+    declaration order (the app's first): each runs as a guard for the handler."""
+    plans = {name: plan for name, plan in taken if dependencies.get(name) is plan.inject}
+    for name, inject in dependencies.items():
+        plans.setdefault(name, DependencyPlan(inject, dependencies))
+    consumed = {name for name, _ in taken}
+    pending = list(plans.values())
+    while pending:
+        plan = pending.pop()
+        for name, argument in plan.arguments:
+            if argument is not None:
+                if dependencies.get(name) is argument.inject:
+                    consumed.add(name)
+                pending.append(argument)
+    return [plans[name] for name in dependencies if name not in consumed]
 
 
 def _type_hints(func: Callable[..., Any]) -> dict[str, Any]:

@@ -117,6 +117,12 @@ class Include(LilyaInclude):
         middleware: Sequence[Any] | None = None,
         namespace: str | None = None,
     ) -> None:
+        if app is not None and dependencies:
+            raise ImproperlyConfigured(
+                f"Include({path!r}, app=...) serves an ASGI app, which has no handlers for "
+                "dependencies= to guard: guard it inside that app (the EventBridge takes "
+                "authorize=) or with a middleware."
+            )
         self.include_dependencies = dict(dependencies or {})
         super().__init__(
             path,

@@ -90,15 +90,10 @@ def mounted_plan(
     *,
     websocket: bool = False,
 ) -> BindingPlan:
-    """A route's binding plan at its mount: app/include dependencies under its own, and its
-    own dependencies run as guards even when the handler does not take them."""
+    """A route's binding plan at its mount: app/include/gateway dependencies under its own;
+    those no parameter takes run as guards."""
     return BindingPlan(
-        route.handler,
-        path,
-        methods,
-        {**inherited, **route.dependencies},
-        websocket=websocket,
-        guards=route.dependencies,
+        route.handler, path, methods, {**inherited, **route.dependencies}, websocket=websocket
     )
 
 

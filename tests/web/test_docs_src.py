@@ -138,6 +138,15 @@ def test_testing_sample():
     load_docs_module("docs_src/web/testing_example.py").test_register_welcomes_the_user()
 
 
+def test_guarded_include_sample_guards_every_route_under_admin():
+    client = TestClient(load_docs_module("docs_src/web/guarded_include.py").app)
+    assert client.get("/health").json() == {"healthy": True}
+    refused = client.get("/admin/stats")
+    assert (refused.status_code, refused.json()) == (401, {"detail": "Invalid token"})
+    allowed = client.get("/admin/stats", headers={"authorization": "Bearer admin-token"})
+    assert allowed.json() == {"users": 42}
+
+
 def test_dependency_guards_sample_refuses_commits_and_rolls_back():
     module = load_docs_module("docs_src/web/dependency_guards.py")
     client = TestClient(module.app)

@@ -187,29 +187,6 @@ def test_a_declared_options_handler_wins():
     assert (response.status_code, response.json()) == (200, {"custom": True})
 
 
-def test_route_dependencies_no_parameter_takes_run_as_guards_app_ones_do_not():
-    ran = []
-
-    def app_wide() -> None:
-        ran.append("app")
-
-    def require_token(request: Request) -> None:
-        ran.append("guard")
-        if request.headers.get("x-token") != "ok":
-            raise NotAuthorized("Invalid token")
-        request.state.user = "ada"
-
-    @get("/me", dependencies={"auth": Inject(require_token)})
-    async def me(request: Request) -> dict:
-        return {"user": request.state.user}
-
-    client = client_for(me, dependencies={"unused": Inject(app_wide)})
-    denied = client.get("/me")
-    assert (denied.status_code, denied.json()) == (401, {"detail": "Invalid token"})
-    assert client.get("/me", headers={"x-token": "ok"}).json() == {"user": "ada"}
-    assert ran == ["guard", "guard"]
-
-
 def test_an_exception_handler_for_exception_leaves_http_errors_alone():
     @get("/crash")
     async def crash() -> None:

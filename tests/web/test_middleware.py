@@ -1,3 +1,4 @@
+import httpx
 import pytest
 from lilya.middleware import DefineMiddleware
 from lilya.middleware.cors import CORSMiddleware
@@ -9,6 +10,7 @@ from ravyn.middleware.definitions import normalize_middleware
 from ravyn.responses import PlainText
 from ravyn.routing import get
 from ravyn.testclient import TestClient
+from tests.web.helpers import serve
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -101,3 +103,49 @@ def test_head_of_a_get_route_sends_headers_only():
     assert response.status_code == 200
     assert response.headers["content-length"] == str(len(b'"pong"'))
     assert response.content == b""
+
+
+class TeapotError(Exception):
+    pass
+
+
+async def teapot_handler(request, exc: TeapotError) -> PlainText:
+    return PlainText(f"teapot: {exc}", status_code=418)
+
+
+class RaisingMiddleware:
+    """Raises what the request's x-raise header names, before the route is reached."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        raised = dict(scope.get("headers", ())).get(b"x-raise")
+        if raised == b"teapot":
+            raise TeapotError("from middleware")
+        if raised == b"crash":
+            raise RuntimeError("middleware crashed")
+        await self.app(scope, receive, send)
+
+
+@get("/brew")
+async def brew() -> str:
+    raise TeapotError("from handler")
+
+
+def test_an_exception_raised_in_middleware_meets_the_exception_handlers():
+    app = Ravyn(
+        routes=[brew, ping],
+        middleware=[TagMiddleware, {"tag": "outer"}, RaisingMiddleware],
+        exception_handlers={TeapotError: teapot_handler},
+    )
+    with serve(app) as address, httpx.Client(base_url=f"http://{address}") as client:
+        from_handler = client.get("/brew")
+        from_middleware = client.get("/ping", headers={"x-raise": "teapot"})
+        with capture_logs() as logs:
+            crashed = client.get("/ping", headers={"x-raise": "crash"})
+    assert (from_handler.status_code, from_handler.text) == (418, "teapot: from handler")
+    assert (from_middleware.status_code, from_middleware.text) == (418, "teapot: from middleware")
+    assert (crashed.status_code, crashed.json()) == (500, {"detail": "Internal Server Error"})
+    errors = [log for log in logs if log["log_level"] == "error"]
+    assert [log["event"] for log in errors] == ["unhandled_exception"]
