@@ -28,8 +28,10 @@ from ravyn.events.context import bus_context
 from ravyn.events.decorators import attach
 from ravyn.events.listener import use_sync_listener_threads
 from ravyn.events.registry import active_registry
+from ravyn.events.transports.base import TransportUnavailable
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.extensions import Extension
+from ravyn.logging import Table
 from ravyn.loop_monitor import LoopStallMonitor
 from ravyn.middleware.definitions import build_stack, normalize_middleware
 from ravyn.middleware.errors import ExceptionHandler, ExceptionMiddleware
@@ -49,6 +51,10 @@ from ravyn.settings import RavynSettings
 logger = structlog.get_logger("ravyn.app")
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+# A start that fails with one of these is the operator's to fix, and the message says how:
+# it is logged as one line (the traceback at debug level).
+CONFIGURATION_ERRORS = (TransportUnavailable, ImproperlyConfigured)
 
 
 class Ravyn:
@@ -232,8 +238,13 @@ class Ravyn:
                 await receive()  # lifespan.shutdown
         except BaseException as exc:
             phase = "shutdown" if started else "startup"
-            logger.error(f"lifespan_{phase}_failed", exc_info=exc)
-            await send({"type": f"lifespan.{phase}.failed", "message": repr(exc)})
+            if isinstance(exc, CONFIGURATION_ERRORS):  # its message says what to do
+                logger.error(f"lifespan_{phase}_failed", error=f"{type(exc).__name__}: {exc}")
+                logger.debug(f"lifespan_{phase}_traceback", exc_info=exc)
+                await send({"type": f"lifespan.{phase}.failed", "message": ""})
+            else:
+                logger.error(f"lifespan_{phase}_failed", exc_info=exc)
+                await send({"type": f"lifespan.{phase}.failed", "message": repr(exc)})
             raise
         await send({"type": "lifespan.shutdown.complete"})
 
@@ -282,16 +293,18 @@ class Ravyn:
 
     def _log_catalogue(self) -> None:
         catalogue = self.events.catalogue()
-        logger.info(
-            "event_catalogue",
-            events={
-                entry["name"]: {"senders": entry["senders"], "listeners": entry["listeners"]}
-                for entry in catalogue["events"]
-            },
-        )
+        logger.info("event_catalogue", events=catalogue_table(catalogue))
         for warning in catalogue["warnings"]:
             details = {key: value for key, value in warning.items() if key != "event"}
             logger.warning("event_catalogue_warning", event_name=warning["event"], **details)
+
+
+def catalogue_table(catalogue: dict[str, Any]) -> Table:
+    """One row per event: its name, senders and listeners (a table in the console)."""
+    return Table(
+        {"event": entry["name"], "senders": entry["senders"], "listeners": entry["listeners"]}
+        for entry in catalogue["events"]
+    )
 
 
 async def _call(handler: Callable[[], Any]) -> None:

@@ -2,9 +2,7 @@
 
 import os
 
-from ravyn import Ravyn, post
-from ravyn.events.transports.redis import RedisTransport
-from ravyn.utils.decorators import observable
+from ravyn import Ravyn, observable, post
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -28,5 +26,6 @@ async def push_to_my_websockets(payload: dict) -> None:
     live_updates.append(payload)
 
 
-app = Ravyn(event_transport=RedisTransport(url=REDIS_URL, stream_prefix="myapp"))
+# ?prefix=myapp: this app's streams are myapp:<event>; its workers run with --prefix myapp.
+app = Ravyn(event_transport=f"{REDIS_URL}?prefix=myapp")
 app.add_route(register)

@@ -1,6 +1,6 @@
-"""A listeners-only module, run by `python -m ravyn.events.worker docs_src.transports.listeners`."""
+"""A listeners-only module, run by `ravyn worker docs_src.transports.listeners --transport ...`."""
 
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 @observable(listen=["user_registered"], retry=3, timeout=30)

@@ -1,15 +1,14 @@
 """A listeners-only process: no HTTP, just the bus fed by a transport.
 
-Scale the listeners apart from the web processes: `python -m ravyn.events.worker
-myapp.listeners --transport redis://...` imports the modules (their `@observable(listen=...)`
-functions register), starts a bus on the transport and runs until SIGTERM or SIGINT; then it
-stops fetching, lets in-flight listeners finish within the grace period and leaves the rest
-pending for the other consumers.
+Scale the listeners apart from the web processes: `ravyn worker myapp.listeners
+--transport redis://...` (or `run_worker` from Python) imports the modules (their
+`@observable(listen=...)` functions register), starts a bus on the transport and runs until
+SIGTERM or SIGINT; then it stops fetching, lets in-flight listeners finish within the grace
+period and leaves the rest pending for the other consumers.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import importlib
 import os
@@ -39,7 +38,7 @@ def load_listeners(modules: Sequence[str]) -> Registry:
         for module in modules:
             importlib.import_module(module)
     if not registry.listeners:
-        raise SystemExit(
+        raise ValueError(
             f"no listeners in {', '.join(modules)}: decorate functions there with "
             "@observable(listen=[...]) (or check the module names)"
         )
@@ -49,7 +48,7 @@ def load_listeners(modules: Sequence[str]) -> Registry:
 def resolve_transport(transport: Transport | str | None) -> Transport:
     url = transport if transport is not None else os.environ.get(TRANSPORT_ENVIRONMENT_VARIABLE)
     if url is None:
-        raise SystemExit(
+        raise ValueError(
             f"a worker needs a transport: pass --transport redis://... or nats://..., "
             f"or set {TRANSPORT_ENVIRONMENT_VARIABLE}"
         )
@@ -61,6 +60,7 @@ async def serve_worker(
     transport: Transport | str | None = None,
     *,
     grace_period: float = 10.0,
+    max_in_flight: int = 10_000,
 ) -> None:
     """Run the listeners of `modules` on `transport` until SIGTERM/SIGINT, then drain."""
     registry = load_listeners(modules)
@@ -68,7 +68,12 @@ async def serve_worker(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    bus = EventBus(registry, transport=resolve_transport(transport), grace_period=grace_period)
+    bus = EventBus(
+        registry,
+        transport=resolve_transport(transport),
+        grace_period=grace_period,
+        max_in_flight=max_in_flight,
+    )
     stall_threshold = RavynSettings.from_env().loop_stall_threshold
     try:
         async with bus, AsyncExitStack() as stack:
@@ -78,6 +83,7 @@ async def serve_worker(
                 "worker_ready",
                 pid=os.getpid(),
                 modules=list(modules),
+                max_in_flight=max_in_flight,
                 listeners=[listener.name for listener in registry.listeners],
             )
             await stop.wait()
@@ -93,27 +99,9 @@ def run_worker(
     transport_url: Transport | str | None = None,
     *,
     grace_period: float = 10.0,
+    max_in_flight: int = 10_000,
 ) -> None:
     """Blocking entry point: `serve_worker` in a new event loop."""
-    asyncio.run(serve_worker(modules, transport_url, grace_period=grace_period))
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m ravyn.events.worker",
-        description="Run the event listeners of MODULES, fed by a transport (no HTTP).",
+    asyncio.run(
+        serve_worker(modules, transport_url, grace_period=grace_period, max_in_flight=max_in_flight)
     )
-    parser.add_argument("modules", nargs="+", help="modules to import, e.g. myapp.listeners")
-    parser.add_argument(
-        "--transport",
-        help=f"redis://host:6379/0 or nats://host:4222 (default ${TRANSPORT_ENVIRONMENT_VARIABLE})",
-    )
-    parser.add_argument(
-        "--grace", type=float, default=10.0, help="seconds for in-flight listeners at shutdown"
-    )
-    args = parser.parse_args(argv)
-    run_worker(args.modules, args.transport, grace_period=args.grace)
-
-
-if __name__ == "__main__":
-    main()

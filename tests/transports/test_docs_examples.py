@@ -45,6 +45,7 @@ def test_the_app_sample_runs_both_scopes(
     monkeypatch.setenv("REDIS_URL", redis_server.url)
     with use_registry(Registry()):
         sample = load("app.py")
+    assert sample.app.events.transport.key("user_registered") == "myapp:user_registered"
     with TestClient(sample.app) as client:
         response = client.post("/register", json={"email": "ada@example.com"})
         assert response.status_code in (200, 201)
@@ -107,7 +108,7 @@ def start_worker(command: list[str], log: Path, **env: str) -> subprocess.Popen[
 async def test_the_worker_sample(redis_server: RedisServer, tmp_path: Path) -> None:
     log = tmp_path / "worker.log"
     worker = start_worker(
-        [sys.executable, "-m", "ravyn.events.worker", "docs_src.transports.listeners"]
+        [sys.executable, "-m", "ravyn.cli", "worker", "docs_src.transports.listeners"]
         + ["--transport", redis_server.url, "--grace", "5"],
         log,
     )

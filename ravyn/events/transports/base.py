@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from ravyn.events.bus import EventBus
@@ -40,19 +41,37 @@ class Transport(Protocol):
 
 
 def transport_from_url(url: str, **options: Any) -> Transport:
-    """`redis://host:6379/0` -> RedisTransport, `nats://host:4222[,nats://...]` -> NATSTransport."""
+    """`redis://host:6379/0` -> RedisTransport, `nats://host:4222[,nats://...]` -> NATSTransport.
+
+    `?prefix=myapp` names the keys or subjects (default `ravyn`): the app and its workers
+    share one URL, so they meet on the same streams.
+    """
     scheme = url.partition("://")[0].lower()
+    url, prefix = _split_prefix(url)
     if scheme in REDIS_SCHEMES:
         from ravyn.events.transports.redis import RedisTransport
 
+        if prefix is not None:
+            options["stream_prefix"] = prefix
         return RedisTransport(url=url, **options)
     if scheme in NATS_SCHEMES:
         from ravyn.events.transports.nats import NATSTransport
 
+        if prefix is not None:
+            options["subject_prefix"] = prefix
         return NATSTransport(servers=[s.strip() for s in url.split(",")], **options)
     raise ValueError(
         f"no event transport for {url!r}: use redis://host:port/db or nats://host:port"
     )
+
+
+def _split_prefix(url: str) -> tuple[str, str | None]:
+    """`redis://h/0?prefix=app&ssl_cert_reqs=none` -> (`redis://h/0?ssl_cert_reqs=none`, `app`)."""
+    base, _, query = url.partition("?")
+    pairs = [pair.partition("=") for pair in query.split("&") if pair]
+    prefixes = [unquote(value) for key, _, value in pairs if key == "prefix"]
+    rest = "&".join(f"{key}={value}" for key, _, value in pairs if key != "prefix")
+    return (f"{base}?{rest}" if rest else base), (prefixes[-1] if prefixes else None)
 
 
 class Backoff:

@@ -144,8 +144,10 @@ class NATSTransport(BrokerTransport):
                 self.connect_timeout,
             )
         except Exception as exc:
+            reason = str(exc) or f"no answer within {self.connect_timeout:g} s"
             raise TransportUnavailable(
-                f"cannot reach NATS at {self.servers} ({exc}): start nats-server -js or fix the URL"
+                f"cannot reach NATS at {', '.join(self.servers)} ({reason}): "
+                "start nats-server -js or fix the URL"
             ) from exc
         # The server refuses a message over its max_payload: refuse such an event at emit.
         self.codec.max_size = min(self.codec.max_size, self._nc.max_payload - 1024)
@@ -429,7 +431,9 @@ class NATSTransport(BrokerTransport):
         logger.info("nats_reconnected", servers=self.servers)
 
     async def _on_error(self, exc: Exception) -> None:
-        logger.warning("nats_error", error=repr(exc))
+        # Before the first connection, start() raises one error saying it all.
+        log = logger.warning if self._nc is not None else logger.debug
+        log("nats_error", error=repr(exc))
 
     def _require_connection(self) -> Client:
         if self._nc is None:

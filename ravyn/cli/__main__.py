@@ -1,0 +1,5 @@
+"""``python -m ravyn.cli``: the ``ravyn`` command without the installed script."""
+
+from ravyn.cli import main
+
+main()
