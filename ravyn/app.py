@@ -99,6 +99,8 @@ class Ravyn:
         self.settings = settings if settings is not None else RavynSettings.from_env()
         self.debug = self.settings.debug if debug is None else debug
         self.max_body_size = self.settings.max_body_size  # read per request by the binding
+        self.max_form_parts = self.settings.max_form_parts
+        self.max_form_field_size = self.settings.max_form_field_size
         self.wait_for_listeners = _pick(wait_for_listeners, self.settings.wait_for_listeners)
         self.enable_scheduler = _pick(enable_scheduler, self.settings.enable_scheduler)
         self.state = State()

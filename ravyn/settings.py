@@ -30,6 +30,8 @@ class RavynSettings(msgspec.Struct, kw_only=True):
     loop_stall_threshold: float | None = 0.5
     # threads for plain `def` listeners, apart from the pool that runs plain `def` routes
     sync_listener_threads: int = DEFAULT_SYNC_LISTENER_THREADS
+    max_form_parts: int = 1000  # fields and files of one form; more is a 413
+    max_form_field_size: int = 1024 * 1024  # bytes of one form field (not a file); more: 413
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RavynSettings:

@@ -15,17 +15,21 @@ from ravyn.routing.handlers import (
     route,
     websocket,
 )
-from ravyn.routing.params import Body, Cookie, Header, Query
+from ravyn.routing.params import Body, Cookie, File, Form, Header, Query
+from ravyn.routing.uploads import UploadFile
 
 __all__ = [
     "Body",
     "Cookie",
+    "File",
+    "Form",
     "Gateway",
     "Header",
     "Include",
     "Inject",
     "Query",
     "RouteHandler",
+    "UploadFile",
     "WebSocketGateway",
     "WebSocketHandler",
     "delete",

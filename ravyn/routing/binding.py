@@ -14,11 +14,13 @@ Rules, by parameter:
   itself) that no parameter takes, neither the handler's nor another dependency's, runs as
   a guard: first, before the request's parameters and body are read (it may raise
   ``NotAuthorized``, set ``request.state``);
-- a ``Header``/``Cookie``/``Query``/``Body`` marker: that source;
+- a ``Header``/``Cookie``/``Query``/``Body``/``Form`` marker: that source;
+- annotated ``UploadFile`` or ``list[UploadFile]`` (or a ``File`` marker): a multipart file;
 - named in the path (``/items/{item_id}``): the path parameter, converted;
-- a Struct, dataclass, TypedDict or dict annotation: the whole JSON body;
-- any other parameter of a POST/PUT/PATCH handler: a field of the JSON body (from the query
-  string when the body is empty), unless the handler already takes the whole body;
+- a Struct, dataclass, TypedDict, dict or pydantic model annotation: the whole JSON body;
+- any other parameter of a POST/PUT/PATCH handler: a field of the body, sent as JSON or as
+  a form (from the query string when the body is empty), unless the handler already takes
+  the whole body;
 - otherwise: a query parameter (lists collect repeated keys).
 """
 
@@ -41,15 +43,17 @@ from lilya.websockets import WebSocket
 
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.routing.dependencies import DependencyPlan, Inject, RequestScope
-from ravyn.routing.params import NOT_SET, Body, Param
+from ravyn.routing.forms import form_media_type, read_form
+from ravyn.routing.json_bodies import body_decoder, pydantic_model
+from ravyn.routing.params import NOT_SET, Body, File, Param
+from ravyn.routing.request_body import request_body
+from ravyn.routing.uploads import UploadFile
 from ravyn.routing.validation import (
-    body_too_large,
-    malformed_body,
     missing_body,
+    missing_file,
     unsupported_media_type,
     validation_error,
 )
-from ravyn.settings import DEFAULT_MAX_BODY_SIZE
 
 BODY_FIELD_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
@@ -114,6 +118,8 @@ class BindingPlan:
         self.dependencies: list[tuple[str, DependencyPlan]] = []  # (parameter name, plan)
         self.guards: list[DependencyPlan] = []  # run for their effect, values unused
         self.body_param: tuple[str, Any, Any] | None = None  # name, annotation, default
+        # (parameter name, field name on the wire, takes a list, default)
+        self.file_params: list[tuple[str, str, bool, Any]] = []
         fields: dict[str, list[tuple[str, str, Any, Any]]] = {
             "path": [],
             "query": [],
@@ -142,6 +148,10 @@ class BindingPlan:
                 self.tasks_params.append(name)
             elif isinstance(default, Body):
                 self._set_body(func, name, annotation, default.default)
+            elif isinstance(default, File) or _upload_kind(annotation) is not None:
+                marker = default if isinstance(default, File) else File(_default(default))
+                is_list = _upload_kind(annotation) == "list"
+                self.file_params.append((name, marker.wire_name(name), is_list, marker.default))
             elif isinstance(default, Param):
                 wire = default.wire_name(name)
                 fields[default.source].append((name, wire, annotation, default.default))
@@ -151,6 +161,13 @@ class BindingPlan:
                 self._set_body(func, name, annotation, _default(default))
             else:
                 scalars.append((name, annotation, _default(default)))
+        if self.file_params and (websocket or self.body_param is not None):
+            raise ImproperlyConfigured(
+                f"Handler {func.__qualname__} takes an UploadFile"
+                + (" on a WebSocket" if websocket else f" and the JSON body {self.body_param[0]!r}")
+                + ": files arrive in a multipart/form-data request body; take its other "
+                "values as fields (str, int, ...) instead."
+            )
         self.guards = _guards(dependencies, self.dependencies)
         body_fields = methods & BODY_FIELD_METHODS and self.body_param is None and not websocket
         for name, annotation, default in scalars:
@@ -161,11 +178,11 @@ class BindingPlan:
             if entries
         }
         self.needs_request = bool(self.request_params or self.dependencies or self.guards)
-        self.reads_body = self.body_param is not None or "body" in self.sources
+        self.reads_body = bool(self.body_param or "body" in self.sources or self.file_params)
         if self.body_param is not None:
-            self.body_decoder = msgspec.json.Decoder(self.body_param[1])
+            self.body_decoder = body_decoder(self.body_param[1])
         elif "body" in self.sources:
-            self.body_decoder = msgspec.json.Decoder(self.sources["body"].struct)
+            self.body_decoder = body_decoder(self.sources["body"].struct)
 
     def _set_body(self, func: Callable[..., Any], name: str, annotation: Any, default: Any) -> None:
         if self.body_param is not None:
@@ -192,7 +209,7 @@ class BindingPlan:
                 for source, values in self._raw_values(scope):
                     sources[source].assign(sources[source].convert(values), kwargs)
             if self.reads_body:
-                self._decode_body(await request_body(scope, receive), scope, kwargs)
+                await self._read_body(scope, receive, kwargs)
             for name, plan in self.dependencies:
                 kwargs[name] = await plan.resolve(request_scope)  # type: ignore[arg-type]
         except BaseException as exc:  # a later step failed: clean up the dependencies opened
@@ -223,12 +240,33 @@ class BindingPlan:
             raw.append(("cookie", _cookies(scope)))
         return raw
 
-    def _decode_body(self, body: bytes, scope: dict[str, Any], kwargs: dict[str, Any]) -> None:
+    async def _read_body(self, scope: dict[str, Any], receive: Any, kwargs: dict[str, Any]) -> None:
+        content_type = None
+        for key, value in scope["headers"]:
+            if key == b"content-type":
+                content_type = value
+                break
         body_param = self.body_param
+        if body_param is None and content_type is not None:
+            media_type = form_media_type(content_type)
+            if media_type is not None:
+                fields, files = await read_form(scope, receive, media_type, content_type)
+                self._bind_form(fields, files, kwargs)
+                return
+        body = await request_body(scope, receive)
+        if body:
+            received = (content_type or b"").decode("latin-1")
+            if self.file_params:
+                raise unsupported_media_type("multipart/form-data", received)
+            if content_type is not None and not _JSON_CONTENT_TYPE.match(content_type):
+                raise unsupported_media_type("application/json", received)
+        elif self.file_params:  # no body: fields from the query string, files absent
+            self._bind_form(_query_pairs(scope), {}, kwargs)
+            return
         if body_param is not None:
             name, _, default = body_param
             if body:
-                kwargs[name] = self._decode(body, scope)
+                kwargs[name] = self.body_decoder.decode(body)
             elif default is not NOT_SET:
                 kwargs[name] = default
             else:
@@ -236,64 +274,37 @@ class BindingPlan:
             return
         fields = self.sources["body"]
         if body:
-            fields.assign(self._decode(body, scope), kwargs)
+            fields.assign(self.body_decoder.decode(body), kwargs)
         else:
             fields.assign(fields.convert(_query(scope, fields.lists)), kwargs)
 
-    def _decode(self, body: bytes, scope: dict[str, Any]) -> Any:
-        for key, value in scope["headers"]:
-            if key == b"content-type":
-                if not _JSON_CONTENT_TYPE.match(value):
-                    raise unsupported_media_type(value.decode("latin-1"))
-                break
-        try:
-            return self.body_decoder.decode(body)
-        except msgspec.ValidationError as exc:
-            raise validation_error("body", exc) from None
-        except msgspec.DecodeError as exc:
-            raise malformed_body(exc) from None
-
-
-async def request_body(scope: dict[str, Any], receive: Any) -> bytes:
-    """The whole request body, at most the app's ``max_body_size`` bytes (else a 413).
-
-    It is kept in the scope where Lilya's ``Request.body()`` looks, so a handler or a
-    dependency that also reads ``await request.body()`` gets the same bytes.
-    """
-    body = scope.get("_body")
-    if body is not None:  # a middleware or a dependency read it already
-        return body
-    limit = getattr(scope.get("app"), "max_body_size", DEFAULT_MAX_BODY_SIZE)
-    for key, value in scope["headers"]:
-        if key == b"content-length":
-            if value.isdigit() and int(value) > limit:
-                raise body_too_large(limit)
-            break
-    message = await receive()
-    body = message.get("body", b"")
-    if message.get("more_body", False):
-        chunks = [body]
-        size = len(body)
-        while message.get("more_body", False):
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise body_too_large(limit)
-            chunks.append(chunk)
-        body = b"".join(chunks)
-    elif len(body) > limit:
-        raise body_too_large(limit)
-    scope["_body"] = body
-    return body
+    def _bind_form(
+        self, fields: list[tuple[str, str]], files: dict[str, list[UploadFile]], kwargs: dict
+    ) -> None:
+        """A form's text fields go through the body Struct (converted like JSON values),
+        its files to the ``UploadFile`` parameters."""
+        source = self.sources.get("body")
+        if source is not None:
+            source.assign(source.convert(_collect(fields, source.lists)), kwargs)
+        for name, wire, is_list, default in self.file_params:
+            uploads = files.get(wire)
+            if uploads:
+                kwargs[name] = uploads if is_list else uploads[0]
+            elif default is not NOT_SET:
+                kwargs[name] = default
+            else:
+                raise missing_file(wire)
 
 
 def _query(scope: dict[str, Any], lists: frozenset[str]) -> dict[str, Any]:
     query_string = scope.get("query_string", b"")
     if not query_string:
         return {}
-    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-    return _collect(pairs, lists)
+    return _collect(_query_pairs(scope), lists)
+
+
+def _query_pairs(scope: dict[str, Any]) -> list[tuple[str, str]]:
+    return parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
 
 
 def _headers(scope: dict[str, Any], lists: frozenset[str]) -> dict[str, Any]:
@@ -372,8 +383,22 @@ def _is_list(annotation: Any) -> bool:
     return annotation in (list, tuple, set, frozenset)
 
 
+def _upload_kind(annotation: Any) -> str | None:
+    """``"one"`` for ``UploadFile`` (or ``UploadFile | None``), ``"list"`` for
+    ``list[UploadFile]``, else None."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _upload_kind(members[0]) if len(members) == 1 else None
+    if typing.get_origin(annotation) is list:
+        return "list" if typing.get_args(annotation) == (UploadFile,) else None
+    return "one" if _is_subclass(annotation, UploadFile) else None
+
+
 def _is_body_type(annotation: Any) -> bool:
-    """A Struct, dataclass, TypedDict or dict annotation, also as ``X | None``."""
+    """A Struct, dataclass, TypedDict, dict or pydantic model annotation, also as
+    ``X | None``."""
+    if pydantic_model(annotation) is not None:
+        return True
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         return len(members) == 1 and _is_body_type(members[0])

@@ -1,7 +1,8 @@
 """Markers that say where a handler parameter comes from, when its name and type do not.
 
 ``token: str = Header(alias="x-token")``, ``session: str = Cookie()``,
-``tags: list[str] = Query(default=[])``, ``item: dict = Body()``.
+``tags: list[str] = Query(default=[])``, ``item: dict = Body()``,
+``user_name: str = Form(alias="user-name")``, ``avatar: UploadFile = File(alias="picture")``.
 """
 
 from __future__ import annotations
@@ -58,4 +59,20 @@ class Body(Param):
     """The whole JSON body, converted to the parameter's annotation."""
 
     source = "body"
+    __slots__ = ()
+
+
+class Form(Param):
+    """A field of the body, sent as a form (urlencoded or multipart) or as JSON; needed
+    only for an alias, or for a field of a handler whose other scalars read the query."""
+
+    source = "body"
+    __slots__ = ()
+
+
+class File(Param):
+    """A multipart file, for an alias or a default; an ``UploadFile`` (or
+    ``list[UploadFile]``) annotation alone is enough otherwise."""
+
+    source = "file"
     __slots__ = ()

@@ -1,5 +1,5 @@
 """The 4xx errors of binding a request: the 422 detail users read (where, and what is wrong),
-and the body's 400 (not JSON), 413 (too large) and 415 (not sent as JSON)."""
+and the body's 400 (not JSON, a broken form), 413 (too large) and 415 (not sent as JSON)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def validation_error(source: str, exc: msgspec.ValidationError) -> RequestValida
     return RequestValidationError(detail=[{"loc": loc, "msg": message}])
 
 
-def malformed_body(exc: msgspec.DecodeError) -> HTTPException:
+def malformed_body(exc: msgspec.DecodeError | str) -> HTTPException:
     """A 400 for a body that is not JSON at all."""
     return HTTPException(400, f"The request body is not valid JSON: {exc}")
 
@@ -42,12 +42,19 @@ def missing_body() -> RequestValidationError:
     )
 
 
-def unsupported_media_type(content_type: str) -> HTTPException:
-    """A 415 for a body sent as something else than JSON (a form, plain text)."""
+def unsupported_media_type(expected: str, content_type: str) -> HTTPException:
+    """A 415 for a body sent in another format than the handler reads."""
     return HTTPException(
         415,
-        f"This endpoint reads a JSON body: send it with Content-Type: application/json "
+        f"This endpoint reads a {expected} body: send it with Content-Type: {expected} "
         f"(the request says {content_type!r}).",
+    )
+
+
+def missing_file(name: str) -> RequestValidationError:
+    """A 422 for a required file the multipart body does not have."""
+    return RequestValidationError(
+        detail=[{"loc": ["body", name], "msg": f"Object missing required field `{name}`"}]
     )
 
 
@@ -57,4 +64,28 @@ def body_too_large(limit: int) -> HTTPException:
         413,
         f"The request body is larger than {limit} bytes, the limit of this application "
         "(RavynSettings.max_body_size, RAVYN_MAX_BODY_SIZE).",
+    )
+
+
+def malformed_form(reason: str) -> HTTPException:
+    """A 400 for a multipart body that cannot be parsed."""
+    return HTTPException(400, f"The multipart/form-data body is malformed: {reason}.")
+
+
+def too_many_form_parts(limit: int) -> HTTPException:
+    """A 413 for a form with more fields and files than the app accepts."""
+    return HTTPException(
+        413,
+        f"The form has more than {limit} fields and files, the limit of this application "
+        "(RavynSettings.max_form_parts, RAVYN_MAX_FORM_PARTS).",
+    )
+
+
+def form_field_too_large(name: str, limit: int) -> HTTPException:
+    """A 413 for one form field (not a file) over the app's field size limit."""
+    return HTTPException(
+        413,
+        f"The form field {name!r} is larger than {limit} bytes, the limit of this application "
+        "(RavynSettings.max_form_field_size, RAVYN_MAX_FORM_FIELD_SIZE); send large "
+        "content as a file.",
     )

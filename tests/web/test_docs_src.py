@@ -161,3 +161,21 @@ def test_dependency_guards_sample_refuses_commits_and_rolls_back():
     assert done.json() == {"moved": 5, "by": "billing-service"}
     assert client.post("/transfers", json={"amount": 0}, headers=key).status_code == 400
     assert module.journal == ["begin", "move 5", "commit", "begin", "rollback"]
+
+
+def test_uploads_sample():
+    client = TestClient(load_docs_module("docs_src/web/uploads.py").app)
+    assert client.post("/login", data={"username": "ada", "password": "x"}).json() == {
+        "username": "ada"
+    }
+    photos = [
+        ("photo", ("a.jpg", b"1234", "image/jpeg")),
+        ("photo", ("b.jpg", b"12", "image/jpeg")),
+    ]
+    response = client.post("/photos", data={"album": "trip"}, files=photos)
+    assert response.json() == {"album": "trip", "sizes": {"a.jpg": 4, "b.jpg": 2}}
+    assert client.post("/reviews", json={"stars": 5}).json() == {"stars": 5, "text": ""}
+    assert client.post("/reviews", json={"stars": 9}).json()["detail"][0]["loc"] == [
+        "body",
+        "stars",
+    ]

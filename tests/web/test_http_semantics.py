@@ -58,7 +58,9 @@ def test_nested_struct_errors_name_the_whole_path(body, loc, message):
 )
 def test_a_typed_body_sent_as_something_else_than_json_is_a_415(content_type):
     client = client_for(create_customer, register)
-    for path in ("/customers", "/register"):
+    # body fields (register) also read forms: only plain text is refused there
+    paths = ("/customers", "/register") if content_type == "text/plain" else ("/customers",)
+    for path in paths:
         response = client.post(
             path, content=b'{"email": "a@b.c"}', headers={"content-type": content_type}
         )
