@@ -36,6 +36,7 @@ from ravyn.loop_monitor import LoopStallMonitor
 from ravyn.middleware.definitions import build_stack, normalize_middleware
 from ravyn.middleware.errors import ExceptionHandler, ExceptionMiddleware
 from ravyn.middleware.request_context import RequestContextMiddleware
+from ravyn.openapi.serving import documentation_routes
 from ravyn.routing.dependencies import Inject
 from ravyn.routing.fallbacks import TrailingSlashRedirect, allowed_methods
 from ravyn.routing.gateways import (
@@ -64,6 +65,11 @@ class Ravyn:
     ``exception_handlers`` (class or status code -> ``handler(request, exc)``), ``lifespan``
     or ``on_startup``/``on_shutdown``, ``extensions``, ``debug``, ``settings``.
 
+    Documentation: ``title``, ``version``, ``description`` (of the OpenAPI document),
+    ``openapi_url`` ("/openapi.json"), ``docs_url`` ("/docs", Swagger UI),
+    ``asyncapi_url`` ("/asyncapi.json"), ``events_docs_url`` ("/docs/events"); None turns
+    one off.
+
     Events: ``observers`` (modules, module names or objects with listener methods, imported
     or attached before the bus is built), ``event_transport`` (None: in memory; a URL or a
     Transport), ``wait_for_listeners`` (default for routes that send events),
@@ -90,6 +96,13 @@ class Ravyn:
         max_in_flight: int | None = None,
         grace_period: float | None = None,
         enable_scheduler: bool | None = None,
+        title: str = "Ravyn",
+        version: str = "0.1.0",
+        description: str | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        asyncapi_url: str | None = "/asyncapi.json",
+        events_docs_url: str | None = "/docs/events",
     ) -> None:
         if lifespan is not None and (on_startup or on_shutdown):
             raise ImproperlyConfigured(
@@ -116,9 +129,13 @@ class Ravyn:
             _pick(max_in_flight, self.settings.max_in_flight),
             _pick(grace_period, self.settings.grace_period),
         )
+        self.title, self.version, self.description = title, version, description
+        self.openapi_url, self.docs_url = openapi_url, docs_url
+        self.asyncapi_url, self.events_docs_url = asyncapi_url, events_docs_url
         self.router = Router(routes=normalize_routes(routes or ()), redirect_slashes=False)
         self.router.default = TrailingSlashRedirect(self.router)
         finalize_routes(self.router.routes, self.dependencies, "")
+        self.router.routes.extend(documentation_routes(self))
         self._stack: Any = None
         self.extensions: dict[str, Extension] = {}
         for name, extension in (extensions or {}).items():

@@ -116,6 +116,7 @@ class Include(LilyaInclude):
         dependencies: Mapping[str, Inject] | None = None,
         middleware: Sequence[Any] | None = None,
         namespace: str | None = None,
+        include_in_schema: bool = True,
     ) -> None:
         if app is not None and dependencies:
             raise ImproperlyConfigured(
@@ -131,6 +132,7 @@ class Include(LilyaInclude):
             name=name,
             middleware=middleware,
             namespace=namespace,
+            include_in_schema=include_in_schema,
             redirect_slashes=False,  # the app's TrailingSlashRedirect answers (307, not 303)
         )
 

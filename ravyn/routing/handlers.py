@@ -48,6 +48,8 @@ class RouteHandler:
         summary: str | None = None,
         description: str | None = None,
         include_in_schema: bool = True,
+        deprecated: bool = False,
+        operation_id: str | None = None,
     ) -> None:
         if not path.startswith("/"):
             raise ImproperlyConfigured(f"Route path {path!r} must start with '/'.")
@@ -69,6 +71,8 @@ class RouteHandler:
         self.summary = summary
         self.description = description or inspect.getdoc(func)
         self.include_in_schema = include_in_schema
+        self.deprecated = deprecated
+        self.operation_id = operation_id
         self.is_async = inspect.iscoroutinefunction(func)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -210,7 +214,7 @@ def route(
 ) -> Callable[[Callable[..., Any]], RouteHandler]:
     """Declare ``func`` as the handler of ``path`` for ``methods``; ``options`` are those of
     ``RouteHandler`` (status_code, dependencies, response_class, media_type, name, tags,
-    summary, description, include_in_schema)."""
+    summary, description, include_in_schema, deprecated, operation_id)."""
 
     def decorate(func: Callable[..., Any]) -> RouteHandler:
         return RouteHandler(func, path, methods, **options)
@@ -226,7 +230,7 @@ def _method_decorator(method: str) -> Callable[..., Callable[[Callable[..., Any]
     decorator.__doc__ = (
         f"Declare a {method} handler: ``@{method.lower()}(path, status_code=..., "
         "dependencies=..., response_class=..., media_type=..., tags=..., summary=..., "
-        "description=...)``."
+        "description=..., include_in_schema=..., deprecated=..., operation_id=...)``."
     )
     return decorator
 

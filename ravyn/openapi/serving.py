@@ -1,0 +1,43 @@
+"""The documentation routes an app mounts: ``openapi_url``, ``docs_url`` (Swagger UI and its
+assets), ``asyncapi_url`` and ``events_docs_url``; each is off when its URL is None. None of
+them is in the OpenAPI document itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lilya.routing import Path
+
+from ravyn.openapi.document import openapi_document
+from ravyn.openapi.endpoints import CachedEndpoint, json_document
+from ravyn.openapi.swagger_ui import ASSETS, assets_directory, swagger_page
+
+
+def documentation_routes(app: Any) -> list[Path]:
+    """The Lilya routes serving ``app``'s documents and pages, per its ``*_url`` settings."""
+    routes = []
+    if app.openapi_url:
+        routes.append(_get(app.openapi_url, json_document(lambda: openapi_document(app))))
+    if app.docs_url and app.openapi_url:
+        directory = assets_directory()
+        assets_url = app.docs_url.rstrip("/") + "/assets"
+
+        def page(root_path: str) -> bytes:
+            return swagger_page(
+                f"{app.title} - Swagger UI", root_path + app.openapi_url, root_path + assets_url
+            )
+
+        routes.append(_get(app.docs_url, CachedEndpoint(page, "text/html; charset=utf-8")))
+        for name, content_type in ASSETS.items():
+            asset = directory / name
+            routes.append(
+                _get(
+                    f"{assets_url}/{name}",
+                    CachedEndpoint(lambda _, a=asset: a.read_bytes(), content_type),
+                )
+            )
+    return routes
+
+
+def _get(path: str, endpoint: CachedEndpoint) -> Path:
+    return Path(path, endpoint, methods=["GET", "HEAD"], include_in_schema=False)
