@@ -38,7 +38,7 @@ class SecurityScheme:
 def plan_security(plan: BindingPlan) -> list[SecurityScheme]:
     """The schemes declared by the dependencies of ``plan``, each once, in order."""
     found: dict[str, SecurityScheme] = {}
-    for _, dependency in plan.dependencies:
+    for dependency in [*plan.guards, *(dependency for _, dependency in plan.dependencies)]:
         for scheme in _declared(dependency):
             found.setdefault(scheme.name, scheme)
     return list(found.values())
