@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -21,7 +22,8 @@ from typing import Any
 
 import structlog
 from lilya.datastructures import State
-from lilya.routing import Router
+from lilya.routing import NoMatchFound, Router
+from lilya.staticfiles import StaticFiles
 
 from ravyn.events.bus import EventBus
 from ravyn.events.context import bus_context
@@ -39,13 +41,7 @@ from ravyn.middleware.request_context import RequestContextMiddleware
 from ravyn.openapi.serving import documentation_routes
 from ravyn.routing.dependencies import Inject
 from ravyn.routing.fallbacks import TrailingSlashRedirect, allowed_methods
-from ravyn.routing.gateways import (
-    Gateway,
-    WebSocketGateway,
-    finalize_routes,
-    normalize_route,
-    normalize_routes,
-)
+from ravyn.routing.gateways import Include, finalize_routes, normalize_route, normalize_routes
 from ravyn.routing.handlers import RouteHandler, WebSocketHandler
 from ravyn.settings import RavynSettings
 
@@ -73,8 +69,13 @@ class Ravyn:
     Events: ``observers`` (modules, module names or objects with listener methods, imported
     or attached before the bus is built), ``event_transport`` (None: in memory; a URL or a
     Transport), ``wait_for_listeners`` (default for routes that send events),
-    ``max_in_flight``, ``grace_period``, ``enable_scheduler``. Arguments left at None take
-    their value from ``settings`` (``RavynSettings.from_env()`` when not given).
+    ``max_in_flight``, ``grace_period``, ``enable_scheduler``.
+
+    Pages: ``static_dir`` served under ``static_url`` (default ``/static``, route name
+    ``static``), ``templates_dir`` for Jinja2 templates (``ravyn.templating.render``).
+
+    Arguments left at None take their value from ``settings`` (``RavynSettings.from_env()``
+    when not given).
     """
 
     def __init__(
@@ -103,6 +104,9 @@ class Ravyn:
         docs_url: str | None = "/docs",
         asyncapi_url: str | None = "/asyncapi.json",
         events_docs_url: str | None = "/docs/events",
+        static_dir: str | os.PathLike[str] | None = None,
+        static_url: str | None = None,
+        templates_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if lifespan is not None and (on_startup or on_shutdown):
             raise ImproperlyConfigured(
@@ -134,8 +138,14 @@ class Ravyn:
         self.asyncapi_url, self.events_docs_url = asyncapi_url, events_docs_url
         self.router = Router(routes=normalize_routes(routes or ()), redirect_slashes=False)
         self.router.default = TrailingSlashRedirect(self.router)
+        static_dir = _pick(static_dir, self.settings.static_dir)
+        if static_dir is not None:
+            static_url = _pick(static_url, self.settings.static_url)
+            self.router.routes.append(static_files(static_url, static_dir))
         finalize_routes(self.router.routes, self.dependencies, "")
         self.router.routes.extend(documentation_routes(self))
+        templates_dir = _pick(templates_dir, self.settings.templates_dir)
+        self.templates = template_environment(templates_dir) if templates_dir else None
         self._stack: Any = None
         self.extensions: dict[str, Extension] = {}
         for name, extension in (extensions or {}).items():
@@ -148,27 +158,32 @@ class Ravyn:
         return self.router.routes
 
     def add_route(self, handler: RouteHandler | Any, prefix: str = "") -> None:
-        """Serve ``handler`` (it carries its path) under an optional ``prefix``; also takes a
-        ``Gateway``/``Include`` or any Lilya route."""
-        if isinstance(handler, RouteHandler):
-            route = Gateway(prefix or "/", handler=handler)
-        elif isinstance(handler, WebSocketHandler):
-            route = WebSocketGateway(prefix or "/", handler=handler)
-        elif prefix:
-            raise ImproperlyConfigured(
-                f"add_route(prefix={prefix!r}) applies to a @get/@post/... handler; "
-                f"{handler!r} is mounted at its own path: put the prefix in that path."
-            )
-        else:
-            route = normalize_route(handler)
-        finalize_routes([route], self.dependencies, "")
-        self.router.routes.append(route)
+        """Serve ``handler`` (it carries its path) or a ``Controller`` under an optional
+        ``prefix``; also takes a ``Gateway``/``Include`` or any Lilya route."""
+        routes = normalize_route(handler, prefix)
+        finalize_routes(routes, self.dependencies, "")
+        self.router.routes.extend(routes)
 
     def add_websocket_route(self, handler: WebSocketHandler, prefix: str = "") -> None:
         """Serve a ``@websocket`` handler under an optional ``prefix``."""
         if not isinstance(handler, WebSocketHandler):
             raise ImproperlyConfigured(f"{handler!r} is not decorated with @websocket(path).")
         self.add_route(handler, prefix)
+
+    def url_for(self, name: str, /, **path_params: Any) -> str:
+        """The path of the route named ``name`` with ``path_params`` filled in:
+        ``app.url_for("get_user", user_id=7)``, ``app.url_for("UserApi.get_user", user_id=7)``
+        (a controller method), ``app.url_for("static", path="site.css")``. Inside an
+        ``Include(name="api")`` the name is ``"api:get_user"``."""
+        try:
+            return str(self.router.url_path_for(name, **path_params))
+        except NoMatchFound as exc:
+            given = ", ".join(path_params) or "none"
+            exc.args = (
+                f"No route named {name!r} takes exactly the path parameters ({given}): "
+                "`ravyn routes module:app` lists the names and paths.",
+            )
+            raise
 
     def add_middleware(self, middleware: Any, **options: Any) -> None:
         """Add a middleware inside those already declared (before the app serves)."""
@@ -334,3 +349,22 @@ async def _call(handler: Callable[[], Any]) -> None:
 
 def _pick(value: Any, fallback: Any) -> Any:
     return fallback if value is None else value
+
+
+def static_files(url: str, directory: str | os.PathLike[str]) -> Include:
+    """The files of ``directory`` served under ``url`` (route name ``static``)."""
+    if not os.path.isdir(directory):
+        raise ImproperlyConfigured(
+            f"static_dir {os.fspath(directory)!r} is not a directory: create it or fix the path."
+        )
+    return Include(url, app=StaticFiles(directory=directory), name="static")
+
+
+def template_environment(directory: str | os.PathLike[str]) -> Any:
+    try:
+        from ravyn.templating import template_environment
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            "templates_dir needs Jinja2: pip install 'ravyn[templates]'."
+        ) from exc
+    return template_environment(directory)

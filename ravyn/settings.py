@@ -32,6 +32,10 @@ class RavynSettings(msgspec.Struct, kw_only=True):
     sync_listener_threads: int = DEFAULT_SYNC_LISTENER_THREADS
     max_form_parts: int = 1000  # fields and files of one form; more is a 413
     max_form_field_size: int = 1024 * 1024  # bytes of one form field (not a file); more: 413
+    secret_key: str | None = None  # signs cookies and tokens (ravyn.auth); required unless debug
+    static_dir: str | None = None
+    static_url: str = "/static"
+    templates_dir: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RavynSettings:

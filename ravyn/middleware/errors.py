@@ -15,10 +15,10 @@ import structlog
 from lilya.compat import is_async_callable
 from lilya.enums import WebSocketState
 from lilya.exceptions import HTTPException as LilyaHTTPException
-from lilya.requests import Request
 from lilya.websockets import WebSocket
 
 from ravyn.exceptions import error_body
+from ravyn.requests import Request
 
 logger = structlog.get_logger("ravyn.errors")
 

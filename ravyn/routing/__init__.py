@@ -1,7 +1,9 @@
 """Routing: handler decorators, parameter binding, dependencies, gateways and includes."""
 
+from ravyn.routing.controllers import Controller, after_request, before_request
 from ravyn.routing.dependencies import Inject
 from ravyn.routing.gateways import Gateway, Include, WebSocketGateway
+from ravyn.routing.guards import Guard
 from ravyn.routing.handlers import (
     RouteHandler,
     WebSocketHandler,
@@ -20,10 +22,12 @@ from ravyn.routing.uploads import UploadFile
 
 __all__ = [
     "Body",
+    "Controller",
     "Cookie",
     "File",
     "Form",
     "Gateway",
+    "Guard",
     "Header",
     "Include",
     "Inject",
@@ -32,6 +36,8 @@ __all__ = [
     "UploadFile",
     "WebSocketGateway",
     "WebSocketHandler",
+    "after_request",
+    "before_request",
     "delete",
     "get",
     "head",

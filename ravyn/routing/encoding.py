@@ -52,10 +52,7 @@ class ResponseSpec:
             await send({"type": "http.response.start", "status": status, "headers": []})
             await send({"type": "http.response.body", "body": b""})
         else:
-            if isinstance(result, (str, bytes)) and self.media_type != JSON:
-                body = result.encode() if isinstance(result, str) else result
-            else:
-                body = _encode(result)
+            body = self.body(result)
             await send(
                 {
                     "type": "http.response.start",
@@ -71,3 +68,29 @@ class ResponseSpec:
             await send({"type": "http.response.body", "body": body})
         if tasks is not None:
             await tasks()
+
+    def body(self, result: Any) -> bytes:
+        """A returned value as the response body: JSON, or as is for ``str``/``bytes``
+        under a non-JSON media type."""
+        if isinstance(result, (str, bytes)) and self.media_type != JSON:
+            return result.encode() if isinstance(result, str) else result
+        return _encode(result)
+
+    def to_response(self, result: Any, tasks: Tasks | None) -> Response:
+        """A returned value as a ``Response`` object, for code that inspects or changes the
+        response before it is sent (a controller's ``after_request``). The hot path sends
+        without building one."""
+        if isinstance(result, Response):
+            if tasks is not None and result.background is None:
+                result.background = tasks
+            return result
+        if self.response_class is not None:
+            return self.response_class(result, status_code=self.status_code, background=tasks)
+        if self.status_code in _NO_BODY_STATUSES:
+            return Response(b"", status_code=self.status_code, background=tasks)
+        return Response(
+            self.body(result),
+            status_code=self.status_code,
+            media_type=self.media_type,
+            background=tasks,
+        )

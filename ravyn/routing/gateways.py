@@ -18,6 +18,7 @@ from lilya.routing import Include as LilyaInclude
 from lilya.routing import Path, WebSocketPath
 
 from ravyn.exceptions import ImproperlyConfigured
+from ravyn.routing.controllers import is_controller
 from ravyn.routing.dependencies import Inject
 from ravyn.routing.handlers import (
     HandlerEndpoint,
@@ -142,17 +143,31 @@ class Include(LilyaInclude):
         )
 
 
-def normalize_route(route: Any) -> Any:
-    """A bare handler becomes a gateway at its own path; anything else is kept."""
+def normalize_route(route: Any, prefix: str = "") -> list[Any]:
+    """A bare handler becomes a gateway at ``prefix`` + its own path, a ``Controller`` one
+    gateway per method at ``prefix`` + its path; anything else is kept as it is."""
     if isinstance(route, RouteHandler):
-        return Gateway(handler=route)
+        return [Gateway(prefix or "/", handler=route)]
     if isinstance(route, WebSocketHandler):
-        return WebSocketGateway(handler=route)
-    return route
+        return [WebSocketGateway(prefix or "/", handler=route)]
+    if is_controller(route):
+        path = join_paths(prefix, route.path)
+        return [
+            Gateway(path, handler=handler, middleware=route.middleware)
+            if isinstance(handler, RouteHandler)
+            else WebSocketGateway(path, handler=handler, middleware=route.middleware)
+            for handler in route.route_handlers()
+        ]
+    if prefix:
+        raise ImproperlyConfigured(
+            f"A prefix applies to a @get/@post/... handler or a Controller; {route!r} is "
+            "mounted at its own path: put the prefix in that path."
+        )
+    return [route]
 
 
 def normalize_routes(routes: Sequence[Any]) -> list[Any]:
-    return [normalize_route(route) for route in routes]
+    return [normalized for route in routes for normalized in normalize_route(route)]
 
 
 def finalize_routes(routes: Sequence[Any], inherited: Mapping[str, Inject], prefix: str) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 import anyio.to_thread
 from lilya.exceptions import HTTPException as LilyaHTTPException
-from lilya.requests import Request
 from lilya.responses import Response
 from lilya.websockets import WebSocket, WebSocketDisconnect
 
@@ -23,9 +22,11 @@ from ravyn.events.context import current_bus
 from ravyn.events.decorators import ObservableSpec, observable_spec
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.middleware.errors import close_failed_websocket, refuse_websocket
+from ravyn.requests import Request
 from ravyn.routing.binding import BindingPlan
 from ravyn.routing.dependencies import Inject
 from ravyn.routing.encoding import JSON, ResponseSpec
+from ravyn.routing.guards import declared_guards
 
 DEFAULT_STATUS = {"POST": 201, "DELETE": 204}
 
@@ -54,6 +55,7 @@ class RouteHandler:
         if not path.startswith("/"):
             raise ImproperlyConfigured(f"Route path {path!r} must start with '/'.")
         self.observable: ObservableSpec | None = observable_spec(func)
+        guards = declared_guards(func)  # read before unwrapping: the marks may be outside
         if self.observable is not None:
             func = self.observable.func  # the route emits its events itself
         if not callable(func):
@@ -62,7 +64,7 @@ class RouteHandler:
         self.handler = func
         self.path = path
         self.methods = tuple(method.upper() for method in methods)
-        self.dependencies = dict(dependencies or {})
+        self.dependencies = {**guards, **(dependencies or {})}
         single = self.methods[0] if len(self.methods) == 1 else ""
         self.status_code = status_code or DEFAULT_STATUS.get(single, 200)
         self.response = ResponseSpec(self.status_code, media_type, response_class)
@@ -168,7 +170,7 @@ class WebSocketHandler:
         functools.update_wrapper(self, func)
         self.handler = func
         self.path = path
-        self.dependencies = dict(dependencies or {})
+        self.dependencies = {**declared_guards(func), **(dependencies or {})}
         self.name = name or func.__name__
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
