@@ -79,10 +79,11 @@ async def notifications(websocket: WebSocket) -> None:
     await websocket.close()
 
 
-admin = Include(
-    "/admin",
-    routes=[get("/stats")(lambda: {"users": len(USERS)})],
-    dependencies={"admin": auth.role_required(Role.ADMIN)},
-)
+@get("/stats")
+async def stats() -> dict:
+    return {"users": len(USERS)}
+
+
+admin = Include("/admin", routes=[stats], dependencies={"admin": auth.role_required(Role.ADMIN)})
 
 app = Ravyn(routes=[login, me, ReportApi, notifications, admin])

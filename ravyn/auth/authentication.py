@@ -14,7 +14,7 @@ a secret shorter than 32 characters.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import argon2
@@ -23,6 +23,7 @@ import jwt
 
 from ravyn.exceptions import ImproperlyConfigured, NotAuthorized, PermissionDenied
 from ravyn.extensions import Extension
+from ravyn.openapi.security import SecurityScheme
 from ravyn.requests import Connection
 from ravyn.routing.guards import Guard
 from ravyn.settings import RavynSettings
@@ -67,7 +68,7 @@ class Authentication(Extension):
         self.cookie_serializer = itsdangerous.URLSafeTimedSerializer(
             secret_key, salt=self.cookie_salt
         )
-        self.login_required = self._guard(self.authenticate)
+        self.login_required = Guard(self._login_check())
 
     # -- what a subclass implements ---------------------------------------------------
 
@@ -86,13 +87,23 @@ class Authentication(Extension):
 
     # -- guards ---------------------------------------------------------------------
 
-    async def authenticate(self, request: Connection) -> Any:
-        """The ``login_required`` guard: load the user or refuse with a 401."""
-        user = await self.user_loader(request)
-        if user is None:
-            raise NotAuthorized(self.login_required_message)
-        request.scope["user"] = user
-        return user
+    def _login_check(self) -> Callable[..., Any]:
+        """The check of ``login_required``: load the user or refuse with a 401. It carries
+        the security scheme the OpenAPI document lists for every route it guards."""
+
+        async def login_required(request: Connection) -> Any:
+            user = await self.user_loader(request)
+            if user is None:
+                raise NotAuthorized(self.login_required_message)
+            request.scope["user"] = user
+            return user
+
+        if self.security_scheme is not None:  # role_required's guard shows it through this one
+            login_required.openapi_security = SecurityScheme(  # type: ignore[attr-defined]
+                type(self).__name__, self.security_scheme
+            )
+        login_required.__qualname__ = f"{type(self).__qualname__}.login_required"
+        return login_required
 
     def role_required(self, *roles: Any) -> Guard:
         """A guard that loads the user (401 without one, as ``login_required``) and refuses
@@ -108,10 +119,7 @@ class Authentication(Extension):
             return user
 
         check_roles.__qualname__ = f"{type(self).__qualname__}.role_required{tuple(roles)!r}"
-        return self._guard(check_roles)
-
-    def _guard(self, check: Any) -> Guard:
-        return Guard(check, security=self.security_scheme, security_name=type(self).__name__)
+        return Guard(check_roles)
 
     # -- helpers --------------------------------------------------------------------
 

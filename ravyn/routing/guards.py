@@ -23,25 +23,16 @@ GUARDS_ATTRIBUTE = "__ravyn_guards__"
 class Guard(Inject):
     """``Guard(check)``: run ``check`` (a dependency callable) before the handlers it decorates.
 
-    ``security`` is the OpenAPI security scheme the guard enforces (``{"type": "http",
-    "scheme": "bearer"}``), named ``security_name`` in the document; None when it is not
-    an authentication.
+    An authentication guard shows in the OpenAPI document when ``check`` declares its
+    security scheme (``ravyn.openapi.security``).
     """
 
-    __slots__ = ("key", "security", "security_name")
+    __slots__ = ("key",)
 
-    def __init__(
-        self,
-        check: Callable[..., Any],
-        *,
-        security: Mapping[str, Any] | None = None,
-        security_name: str | None = None,
-    ) -> None:
+    def __init__(self, check: Callable[..., Any]) -> None:
         super().__init__(check)
         # the name it is declared under: never a parameter name, so no parameter takes it
         self.key = f"guard:{getattr(check, '__qualname__', check)}@{id(self):x}"
-        self.security = dict(security) if security is not None else None
-        self.security_name = security_name
 
     def __call__(self, target: T) -> T:
         """Guard ``target``: a route handler or ``Controller`` class (anything declaring

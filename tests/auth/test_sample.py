@@ -3,6 +3,7 @@ token, signed cookie, roles, a guarded controller, Include and WebSocket."""
 
 import httpx
 import pytest
+from openapi_spec_validator import validate
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -55,3 +56,27 @@ def test_the_sample_on_a_real_server(monkeypatch):
         with pytest.raises(InvalidStatus) as refused:  # refused before accept: the handshake
             connect(f"ws://{address}/ws/notifications", open_timeout=10)
         assert refused.value.response.status_code == 403
+
+
+def test_the_openapi_document_shows_which_routes_are_guarded(monkeypatch):
+    monkeypatch.setenv("RAVYN_SECRET_KEY", SECRET)
+    module = load_docs_module("docs_src/auth/app.py")
+    with serve(module.app) as address:
+        document = httpx.get(f"http://{address}/openapi.json").json()
+    validate(document)
+    assert document["components"]["securitySchemes"] == {
+        "Auth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+    security = {
+        (method, path): operation.get("security")
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+    guarded = [{"Auth": []}]
+    assert security == {
+        ("post", "/login"): None,
+        ("get", "/me"): guarded,
+        ("get", "/reports"): guarded,  # the controller's guard
+        ("get", "/reports/audit"): guarded,  # role_required on a method
+        ("get", "/admin/stats"): guarded,  # role_required on an Include
+    }

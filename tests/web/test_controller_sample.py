@@ -4,6 +4,7 @@ import time
 
 import httpx
 import pytest
+from openapi_spec_validator import validate
 
 from tests.web.helpers import load_docs_module, serve
 
@@ -44,3 +45,35 @@ def test_the_user_api_on_a_real_server():
         assert (deleted.status_code, deleted.content) == (204, b"")
         assert httpx.get(f"{base}/2", headers=KEY).status_code == 404
     assert module.app.url_for("UserApi.get_user", user_id=7) == "/api/v1/users/7"
+
+
+def test_controller_methods_appear_in_the_openapi_document_like_functions():
+    module = load_docs_module("docs_src/controllers/user_api.py")
+    with serve(module.app) as address:
+        document = httpx.get(f"http://{address}/openapi.json").json()
+    validate(document)
+    operations = {
+        (method, path): operation
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    }
+    assert sorted(operations) == [
+        ("delete", "/api/v1/users/{user_id}"),
+        ("get", "/api/v1/users"),
+        ("get", "/api/v1/users/{user_id}"),
+        ("post", "/api/v1/users"),
+    ]
+    assert {operation["operationId"] for operation in operations.values()} == {
+        "UserApi.list_users",
+        "UserApi.get_user",
+        "UserApi.create_user",
+        "UserApi.delete_user",
+    }
+    assert all(operation["tags"] == ["users"] for operation in operations.values())
+    get_user = operations[("get", "/api/v1/users/{user_id}")]
+    assert [(p["name"], p["in"], p["schema"]) for p in get_user["parameters"]] == [
+        ("user_id", "path", {"type": "integer"})
+    ]  # self is not a parameter; the dependencies are not either
+    create = operations[("post", "/api/v1/users")]
+    assert create["x-events"] == ["user_created"]
+    assert "requestBody" in create
