@@ -184,7 +184,7 @@ async def consume_ravyn(
     from ravyn.events.bus import EventBus
     from ravyn.events.listener import Listener
     from ravyn.events.registry import Registry
-    from ravyn.events.transports.base import transport_from_url
+    from ravyn.events.transports import transport_from_url
 
     async def on_tick(sent: int) -> None:
         recorder.record(sent)
@@ -246,7 +246,7 @@ async def publish_raw_nats(url: str, n: int, jetstream: bool, batch: int) -> int
 async def publish_ravyn(url: str, scenario: str, n: int, batch: int) -> int:
     from ravyn.events.bus import EventBus
     from ravyn.events.registry import Registry
-    from ravyn.events.transports.base import transport_from_url
+    from ravyn.events.transports import transport_from_url
 
     transport = transport_from_url(url, **options(scenario))
     async with EventBus(Registry(), transport=transport, grace_period=30.0) as bus:

@@ -30,7 +30,7 @@ from ravyn.events.context import bus_context
 from ravyn.events.decorators import attach
 from ravyn.events.listener import use_sync_listener_threads
 from ravyn.events.registry import active_registry
-from ravyn.events.transports.base import TransportUnavailable
+from ravyn.events.transports.contract import TransportUnavailable
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.extensions import Extension
 from ravyn.logging import Table
@@ -226,7 +226,7 @@ class Ravyn:
         for instance in instances:
             attach(instance, registry)
         if isinstance(transport, str):
-            from ravyn.events.transports.base import transport_from_url
+            from ravyn.events.transports import transport_from_url
 
             options = {"secret": self.settings.event_secret} if self.settings.event_secret else {}
             transport = transport_from_url(transport, **options)

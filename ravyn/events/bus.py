@@ -20,7 +20,7 @@ from ravyn.events.metrics import Counters, Metrics
 from ravyn.events.registry import Registry, active_registry, default_registry
 
 if TYPE_CHECKING:
-    from ravyn.events.transports.base import Transport
+    from ravyn.events.transports.contract import Transport
 
 logger = structlog.get_logger("ravyn.events")
 

@@ -48,6 +48,11 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
     return re.compile("[^.]*".join(re.escape(part) for part in pattern.split("*")) + r"\Z")
 
 
+def is_pattern(name: str) -> bool:
+    """Whether ``name`` is a wildcard pattern rather than one event name."""
+    return "*" in name
+
+
 def matches(pattern: str, name: str) -> bool:
     """Whether the event ``name`` is selected by ``pattern`` (a name or a wildcard)."""
     regex = compile_pattern(pattern)

@@ -21,7 +21,7 @@ import structlog
 
 from ravyn.events.bus import EventBus
 from ravyn.events.registry import Registry, use_registry
-from ravyn.events.transports.base import Transport, transport_from_url
+from ravyn.events.transports import Transport, transport_from_url
 from ravyn.loop_monitor import LoopStallMonitor
 from ravyn.settings import RavynSettings
 

@@ -1,4 +1,5 @@
-"""The same questions asked of Redis and of NATS, so that each test runs on both.
+"""The same questions asked of Redis, NATS and the in-memory broker, so that each test
+runs on all three (the transport conformance suite).
 
 A `Broker` builds transports for its server and reads the server's state with the raw
 client: to inject a hand-made message, list dead letters, or tell that a listener's
@@ -13,11 +14,14 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from ravyn.events.transports.base import Transport
+from ravyn.events.transports.contract import Transport
+from ravyn.events.transports.memory import MemoryBroker as InMemoryBroker
+from ravyn.events.transports.memory import MemoryTransport
 from ravyn.events.transports.nats import NATSTransport, durable_name
 from ravyn.events.transports.redis import RedisTransport
 from tests.support.servers import NATSServer, RedisServer
@@ -119,7 +123,34 @@ class NATSBroker:
         return await self.with_jetstream(check)
 
 
-Broker = RedisBroker | NATSBroker
+class MemoryBroker:
+    """The in-memory broker of one test (a fresh name, held for the test's length)."""
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self.url = f"memory://{uuid.uuid4().hex}"
+        self.broker = InMemoryBroker.named(self.url.removeprefix("memory://"))
+
+    def transport(self, **options: Any) -> Transport:
+        return MemoryTransport(self.broker.name, **options)
+
+    async def inject(self, event_name: str, data: bytes) -> None:
+        self.broker.append(event_name, data)
+        self.broker.broadcast(event_name, data)
+
+    async def dead_letters(self) -> list[tuple[bytes, str]]:
+        return [(letter.data, letter.error) for letter in self.broker.dead_letters]
+
+    async def settled(self, listener: str, event_name: str) -> bool:
+        # A server is asked over the network, which lets the publishers' outboxes flush
+        # meanwhile; without that pause this would answer before the last batch arrived.
+        await asyncio.sleep(0.01)
+        group = self.broker.groups.get(listener)
+        return group is not None and group.settled
+
+
+Broker = RedisBroker | NATSBroker | MemoryBroker
 
 
 class Outcomes:

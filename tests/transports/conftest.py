@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.servers import NATSServer, RedisServer, Server
 
-from .brokers import Broker, NATSBroker, Outcomes, RedisBroker, Worker
+from .brokers import Broker, MemoryBroker, NATSBroker, Outcomes, RedisBroker, Worker
 
 ServerT = TypeVar("ServerT", bound=Server)
 
@@ -31,8 +31,20 @@ def nats_server(tmp_path: Path) -> Iterator[NATSServer]:
     yield from running(NATSServer(tmp_path / "nats"))
 
 
-@pytest.fixture(params=["redis", "nats"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every transport test runs on each transport; a test marked `server` (it stops,
+    restarts or shares a server with other processes) on the brokers that have one."""
+    if "broker" in metafunc.fixturenames:
+        kinds = ["redis", "nats"]
+        if metafunc.definition.get_closest_marker("server") is None:
+            kinds.append("memory")
+        metafunc.parametrize("broker", kinds, indirect=True)
+
+
+@pytest.fixture
 def broker(request: pytest.FixtureRequest) -> Broker:
+    if request.param == "memory":
+        return MemoryBroker()
     server = request.getfixturevalue(f"{request.param}_server")
     return RedisBroker(server) if request.param == "redis" else NATSBroker(server)
 

@@ -11,7 +11,7 @@ import structlog
 from ravyn.events import Event, EventBus, Listener, Registry
 from tests.support.servers import NATSServer, RedisServer
 
-from .brokers import Broker, NATSBroker, RedisBroker, wait_until
+from .brokers import Broker, MemoryBroker, NATSBroker, RedisBroker, wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -60,6 +60,8 @@ async def dead_letters_stored(broker: Broker) -> int:
     if isinstance(broker, RedisBroker):
         async with broker.client() as client:
             return int(await client.xlen("ravyn:dead"))
+    if isinstance(broker, MemoryBroker):
+        return len(await broker.dead_letters())
     return (await broker.with_jetstream(lambda js: js.stream_info("RAVYN_DEAD"))).state.messages
 
 
@@ -69,7 +71,11 @@ async def test_the_dead_letters_are_bounded_too(broker: Broker) -> None:
 
     registry = Registry()
     listener = registry.add_listener(Listener(always_fails, ("order.placed",), retry=1))
-    bound = {"dead_letter_maxlen": BOUND} if broker.kind == "redis" else {"max_msgs": BOUND}
+    bound = {
+        "redis": {"dead_letter_maxlen": BOUND},
+        "nats": {"max_msgs": BOUND},
+        "memory": {"max_dead_letters": BOUND},
+    }[broker.kind]
     rounds, per_round = 12, 25  # each round below the bound, so no event is trimmed unread
     bus = EventBus(registry, transport=broker.transport(**bound))
     with structlog.testing.capture_logs() as logs:  # and no console rendering of 300 errors

@@ -14,7 +14,7 @@ from ravyn.events.registry import use_registry
 
 from .brokers import REPO, Broker, Outcomes, Worker, wait_until
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.server]  # worker processes
 
 FULFIL = "tests.transports.listeners_app:fulfil_order"
 CRASHY = "tests.transports.listeners_app:hang_the_first_time"

@@ -144,3 +144,9 @@ async def test_the_worker_started_from_python(redis_server: RedisServer, tmp_pat
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+def test_the_in_memory_sample() -> None:
+    with use_registry(Registry()):
+        sample = load("in_memory.py")
+        sample.test_each_listener_runs_where_it_should()

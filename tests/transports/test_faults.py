@@ -13,7 +13,7 @@ import structlog
 from ravyn.events import Event, EventBus, Listener, Registry, Retry
 from ravyn.events.codec import Codec
 from ravyn.events.signing import Signer
-from ravyn.events.transports.base import TransportUnavailable
+from ravyn.events.transports.contract import TransportUnavailable
 from ravyn.events.transports.nats import NATSTransport, durable_name
 from ravyn.events.transports.redis import RedisTransport
 from tests.support.servers import NATSServer, RedisServer
@@ -131,6 +131,7 @@ async def test_a_listener_failing_its_last_attempt_is_dead_lettered(broker: Brok
     assert error == "RuntimeError: payment service down"
 
 
+@pytest.mark.server
 async def test_a_server_restart_loses_no_durable_event(broker: Broker) -> None:
     received: set[str] = set()
 
@@ -151,6 +152,7 @@ async def test_a_server_restart_loses_no_durable_event(broker: Broker) -> None:
         await wait_until(lambda: ids <= received, timeout=30, what="every event after the restart")
 
 
+@pytest.mark.server
 async def test_emit_while_unreachable_buffers_then_fails_loudly_when_full(broker: Broker) -> None:
     received: list[str] = []
 
@@ -172,6 +174,7 @@ async def test_emit_while_unreachable_buffers_then_fails_loudly_when_full(broker
         )
 
 
+@pytest.mark.server
 async def test_start_fails_loudly_when_the_server_is_unreachable(broker: Broker) -> None:
     received: list[Event] = []
 
@@ -235,7 +238,7 @@ async def test_work_past_the_grace_period_is_left_for_another_consumer(broker: B
             await asyncio.Event().wait()
 
     registry, listener = registry_with(hangs_once, ("order.placed",))
-    options = {"visibility_timeout": 0.5} if broker.kind == "redis" else {"ack_wait": 0.5}
+    options = {"ack_wait": 0.5} if broker.kind == "nats" else {"visibility_timeout": 0.5}
     async with EventBus(registry, transport=broker.transport(**options), grace_period=0.2) as bus:
         event = await bus.emit("order.placed", {"n": 1})
         await wait_until(lambda: runs, what="the first run")
@@ -289,6 +292,7 @@ async def test_an_event_that_keeps_killing_its_consumers_is_dead_lettered(
     assert any(log["event"] == "event_dead_lettered" for log in logs)
 
 
+@pytest.mark.server
 async def test_broadcast_resumes_after_a_server_restart(broker: Broker) -> None:
     received: set[str] = set()
 
@@ -322,7 +326,7 @@ async def test_a_listener_running_past_the_visibility_timeout_is_not_run_again(
         await release.wait()
 
     registry, listener = registry_with(slow, ("order.placed",))
-    options = {"visibility_timeout": 0.3} if broker.kind == "redis" else {"ack_wait": 0.3}
+    options = {"ack_wait": 0.3} if broker.kind == "nats" else {"visibility_timeout": 0.3}
     running = EventBus(registry, transport=broker.transport(**options))
     idle = EventBus(registry, transport=broker.transport(**options))  # would take it over
     async with running, idle:
@@ -386,6 +390,7 @@ async def test_nats_without_jetstream_keeps_what_it_cannot_send_in_its_own_buffe
         )
 
 
+@pytest.mark.server
 async def test_events_still_buffered_when_the_grace_period_ends_are_logged_by_id(
     broker: Broker,
 ) -> None:

@@ -60,3 +60,12 @@ def test_transport_from_url() -> None:
     assert isinstance(nats, NATSTransport) and nats.servers == ["nats://n1:4222", "nats://n2:4222"]
     with pytest.raises(ValueError, match="redis://host:port/db or nats://host:port"):
         transport_from_url("kafka://broker:9092")
+
+
+def test_a_memory_url_names_a_broker_shared_in_the_process() -> None:
+    from ravyn.events.transports import MemoryTransport, transport_from_url
+
+    first, second = transport_from_url("memory://shop"), transport_from_url("memory://shop")
+    other = transport_from_url("memory://")
+    assert isinstance(first, MemoryTransport) and isinstance(other, MemoryTransport)
+    assert first.broker is second.broker and other.broker is not first.broker

@@ -86,7 +86,7 @@ def run(
     debug: bool,
 ) -> None:
     """One worker process: import the modules, consume until SIGTERM/SIGINT, drain."""
-    from ravyn.events.transports.base import TransportUnavailable
+    from ravyn.events.transports.contract import TransportUnavailable
     from ravyn.events.worker import run_worker
 
     apply_log_options(argparse.Namespace(log_level=log_level))

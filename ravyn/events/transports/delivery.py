@@ -22,9 +22,9 @@ from ravyn.events.codec import Codec, DecodeError
 from ravyn.events.registry import matches
 
 if TYPE_CHECKING:
-    from ravyn.events.bus import EventBus
     from ravyn.events.envelope import Event
     from ravyn.events.listener import Listener
+    from ravyn.events.transports.contract import Receiver
 
 logger = structlog.get_logger("ravyn.events.transports")
 
@@ -35,12 +35,14 @@ class Verdict(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Settlement:
+    """What becomes of one message: acknowledged, or dead-lettered with the error."""
+
     verdict: Verdict
     error: str = ""
 
 
-ACK = Outcome(Verdict.ACK)
+ACK = Settlement(Verdict.ACK)
 
 
 class SeenIds:
@@ -73,27 +75,29 @@ class SeenIds:
 class Deliveries:
     """Runs what a consumer received and says what becomes of the message.
 
-    Retrying is the listener's own `retry=` policy, applied by `bus.deliver` in the consumer
+    Retrying is the listener's own `retry=` policy, applied by `receiver.deliver` in the consumer
     that took the message, so a listener behaves the same with or without a transport. The
     broker redelivers only what a consumer took and never settled (it died, or lost its
     connection); after `max_deliveries` such deliveries the message is dead-lettered without
     running again, so an event that crashes its consumers cannot loop forever.
     """
 
-    def __init__(self, bus: EventBus, codec: Codec, *, transport: str, max_deliveries: int) -> None:
-        self.bus = bus
+    def __init__(
+        self, receiver: Receiver, codec: Codec, *, transport: str, max_deliveries: int
+    ) -> None:
+        self.receiver = receiver
         self.codec = codec
         self.transport = transport
         self.max_deliveries = max_deliveries
         self._seen = SeenIds()
 
-    async def durable(self, listener: Listener, data: bytes, delivery: int) -> Outcome:
+    async def durable(self, listener: Listener, data: bytes, delivery: int) -> Settlement:
         """Run `listener` for this message; `delivery` counts from 1."""
         try:
             event = self.codec.decode(data)
         except DecodeError as exc:
             self._refused(exc, listener=listener.name)
-            return Outcome(Verdict.DEAD, error=f"refused: {exc}")
+            return Settlement(Verdict.DEAD, error=f"refused: {exc}")
         if event.name not in listener.events and not any(
             matches(pattern, event.name) for pattern in listener.events
         ):
@@ -104,13 +108,13 @@ class Deliveries:
                 "lost their connection while running it)"
             )
             self._dead(event, listener, delivery, error)
-            return Outcome(Verdict.DEAD, error=error)
+            return Settlement(Verdict.DEAD, error=error)
         try:
-            await self.bus.deliver(event, listener)
+            await self.receiver.deliver(event, listener)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             self._dead(event, listener, delivery, error)
-            return Outcome(Verdict.DEAD, error=error)
+            return Settlement(Verdict.DEAD, error=error)
         return ACK
 
     async def run_batch(
@@ -120,7 +124,7 @@ class Deliveries:
         *,
         keep_alive: Callable[[], Awaitable[object]],
         every: float,
-    ) -> list[Outcome]:
+    ) -> list[Settlement]:
         """Outcomes of a fetched batch of (data, delivery), run concurrently; one after the
         other (in order, and cheaper for quick listeners) with `max_concurrency=1`.
 
@@ -171,7 +175,7 @@ class Deliveries:
             self._refused(exc, listener=None)
         fresh = self._seen.fresh(events)
         if fresh:
-            await self.bus.deliver_local_many(fresh, broadcast_only=True)
+            await self.receiver.deliver_local_many(fresh, broadcast_only=True)
 
     def unframe(self, message: bytes) -> list[bytes]:
         """The encoded events of a message that may carry several; [] (logged) if malformed."""

@@ -19,27 +19,25 @@ subjects: once per cluster, but at-most-once and not kept while no process liste
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import structlog
 
-from ravyn.events.codec import DEFAULT_MAX_EVENT_SIZE, Format
-from ravyn.events.transports.base import TransportUnavailable
-from ravyn.events.transports.broker import BrokerTransport
-from ravyn.events.transports.delivery import Outcome, Verdict
+from ravyn.events.transports.broker import BrokerOptions, BrokerTransport, DurableConsumer
+from ravyn.events.transports.contract import TransportUnavailable
+from ravyn.events.transports.delivery import Settlement, Verdict
 from ravyn.events.transports.outbox import Outgoing
-from ravyn.events.transports.subscriptions import Subscriptions, as_subject
+from ravyn.events.transports.subscriptions import as_subject
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
     from nats.aio.msg import Msg
     from nats.js import JetStreamContext
 
-    from ravyn.events.bus import EventBus
     from ravyn.events.listener import Listener
 
 logger = structlog.get_logger("ravyn.events.transports.nats")
@@ -67,6 +65,8 @@ def durable_name(listener_name: str) -> str:
 
 class NATSTransport(BrokerTransport):
     kind = "nats"
+    title = "NATS"
+    unreachable_hint = "start nats-server -js or fix the URL"
 
     def __init__(
         self,
@@ -76,26 +76,14 @@ class NATSTransport(BrokerTransport):
         subject_prefix: str = "ravyn",
         max_age: float = 7 * 24 * 3600.0,
         max_msgs: int = 1_000_000,
-        format: Format = "json",
-        secret: str | bytes | None = None,
-        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         batch_size: int = 100,
         fetch_timeout: float = 1.0,
         ack_wait: float = 30.0,
-        max_deliveries: int = 5,
-        max_buffer: int = 10_000,
-        buffer_timeout: float = 5.0,
         publish_timeout: float = 5.0,
         connect_timeout: float = 5.0,
+        **options: Unpack[BrokerOptions],
     ) -> None:
-        super().__init__(
-            format=format,
-            secret=secret,
-            max_event_size=max_event_size,
-            max_deliveries=max_deliveries,
-            max_buffer=max_buffer,
-            buffer_timeout=buffer_timeout,
-        )
+        super().__init__(**options)
         self.servers = servers or ["nats://127.0.0.1:4222"]
         self.jetstream = jetstream
         self.prefix = subject_prefix
@@ -114,6 +102,10 @@ class NATSTransport(BrokerTransport):
         self._js: JetStreamContext | None = None
         self._subscriptions: list[Any] = []
 
+    @property
+    def address(self) -> str:
+        return ", ".join(self.servers)
+
     def subject(self, event_name: str) -> str:
         """The JetStream subject of an event name (once-per-cluster listeners)."""
         return f"{self.prefix}.events.{event_name}"
@@ -122,86 +114,6 @@ class NATSTransport(BrokerTransport):
         """The core subject of an event name (broadcast listeners; queue groups without
         JetStream): a message is one event or an array of events."""
         return f"{self.prefix}.core.{event_name}"
-
-    async def start(self, bus: EventBus) -> None:
-        """Connect, declare streams and consumers, subscribe, then consume in the background.
-
-        Raises TransportUnavailable when no server can be reached.
-        """
-        nats = _import_nats()
-        subscriptions = self._begin(bus)
-        try:
-            # Once connected, reconnect forever; the first connection gets `connect_timeout`.
-            self._nc = await asyncio.wait_for(
-                nats.connect(
-                    servers=self.servers,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
-                    error_cb=self._on_error,
-                ),
-                self.connect_timeout,
-            )
-        except Exception as exc:
-            reason = str(exc) or f"no answer within {self.connect_timeout:g} s"
-            raise TransportUnavailable(
-                f"cannot reach NATS at {', '.join(self.servers)} ({reason}): "
-                "start nats-server -js or fix the URL"
-            ) from exc
-        # The server refuses a message over its max_payload: refuse such an event at emit.
-        self.codec.max_size = min(self.codec.max_size, self._nc.max_payload - 1024)
-        try:
-            await self._set_up(subscriptions)
-        except Exception as exc:
-            await self.stop(0)  # no connection or consumer left behind a failed start
-            raise TransportUnavailable(self._set_up_failure(exc)) from exc
-        self._outbox.start()
-        logger.info(
-            "transport_started",
-            servers=self.servers,
-            jetstream=self.jetstream,
-            durable_listeners=[listener.name for listener, _ in subscriptions.durable],
-            broadcast=sorted(subscriptions.broadcast),
-        )
-
-    async def _set_up(self, subscriptions: Subscriptions) -> None:
-        """Declare the streams and consumers, subscribe, and consume in the background."""
-        if self.jetstream:
-            self._js = self._require_connection().jetstream()
-            await self._declare_streams()
-        for listener, names in subscriptions.durable:
-            if self.jetstream:
-                subjects = [self.subject(as_subject(name)) for name in names]
-                subscription = await self._durable_consumer(listener, subjects)
-                self._tasks.spawn(self._consume(listener, subjects, subscription), waiting=True)
-            else:
-                for name in names:
-                    await self._subscribe(
-                        self.core_subject(as_subject(name)),
-                        self._queue_handler(listener),
-                        queue=durable_name(listener.name),
-                    )
-        for name in sorted(subscriptions.broadcast):
-            await self._subscribe(self.core_subject(as_subject(name)), self._on_broadcast)
-        await self._require_connection().flush()
-
-    def _set_up_failure(self, exc: Exception) -> str:
-        import nats.js.errors
-
-        if isinstance(exc, nats.js.errors.ServiceUnavailableError | nats.errors.NoRespondersError):
-            return (
-                f"NATS at {self.servers} has no JetStream ({exc!r}): start nats-server with -js, "
-                "or use NATSTransport(jetstream=False) for at-most-once delivery"
-            )
-        return f"NATS at {self.servers} refused the transport's set-up: {exc!r}"
-
-    def _check_name(self, name: str) -> None:
-        if INVALID_SUBJECT_TOKEN.search(name):
-            raise ValueError(
-                f"event name {name!r} cannot be a NATS subject: use letters, digits, "
-                "'_', '-' and '.' between non-empty parts"
-            )
 
     async def acquire_once(self, key: str, ttl: float) -> bool:
         if self._js is None:
@@ -222,25 +134,73 @@ class NATSTransport(BrokerTransport):
             ) from exc
         return True
 
-    async def _stop_receiving(self) -> None:
-        for subscription in self._subscriptions:
-            await subscription.unsubscribe()
-        self._subscriptions.clear()
+    # --- broker hooks ----------------------------------------------------------------------
 
-    async def _disconnect(self) -> None:
-        if self._nc is not None:
-            await self._nc.close()  # flushes the acks already written
-            self._nc = None
-            self._js = None
+    async def _connect(self) -> None:
+        nats = _import_nats()
+        # Once connected, reconnect forever; the first connection gets `connect_timeout`.
+        self._nc = await asyncio.wait_for(
+            nats.connect(
+                servers=self.servers,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                disconnected_cb=self._on_disconnected,
+                reconnected_cb=self._on_reconnected,
+                error_cb=self._on_error,
+            ),
+            self.connect_timeout,
+        )
+        # The server refuses a message over its max_payload: refuse such an event at emit.
+        self.codec.max_size = min(self.codec.max_size, self._nc.max_payload - 1024)
 
-    # --- publishing ------------------------------------------------------------------------
+    async def _prepare(self) -> None:
+        if self.jetstream:
+            self._js = self._require_connection().jetstream()
+            await self._declare_streams()
+
+    async def _subscribe_durable(self, listener: Listener, names: tuple[str, ...]) -> None:
+        if self.jetstream:
+            subjects = [self.subject(as_subject(name)) for name in names]
+            subscription = await self._durable_consumer(listener, subjects)
+            self._spawn_consumer(NATSConsumer(self, listener, subjects, subscription))
+            return
+        for name in names:
+            await self._subscribe(
+                self.core_subject(as_subject(name)),
+                self._queue_handler(listener),
+                queue=durable_name(listener.name),
+            )
+
+    async def _subscribe_broadcast(self, names: frozenset[str]) -> None:
+        for name in sorted(names):
+            await self._subscribe(self.core_subject(as_subject(name)), self._on_broadcast)
+
+    async def _ready(self) -> None:
+        await self._require_connection().flush()
+
+    def _set_up_failure(self, exc: Exception) -> str:
+        import nats.js.errors
+
+        if isinstance(exc, nats.js.errors.ServiceUnavailableError | nats.errors.NoRespondersError):
+            return (
+                f"NATS at {self.address} has no JetStream ({exc!r}): start nats-server with -js, "
+                "or use NATSTransport(jetstream=False) for at-most-once delivery"
+            )
+        return super()._set_up_failure(exc)
+
+    def _check_name(self, name: str) -> None:
+        if INVALID_SUBJECT_TOKEN.search(name):
+            raise ValueError(
+                f"event name {name!r} cannot be a NATS subject: use letters, digits, "
+                "'_', '-' and '.' between non-empty parts"
+            )
 
     async def _send(self, batch: list[Outgoing]) -> None:
         nc = self._require_connection()
         if not nc.is_connected:
             # nats-py would take the messages into its own buffer while it reconnects, and
             # drop them unlogged if the process stops first: keep them in the outbox instead.
-            raise TransportUnavailable(f"NATS at {self.servers} is unreachable (reconnecting)")
+            raise TransportUnavailable(f"NATS at {self.address} is unreachable (reconnecting)")
         for name, frame in self._frames(batch):
             await nc.publish(self.core_subject(name), frame)
         if self._js is None:
@@ -254,6 +214,17 @@ class NATSTransport(BrokerTransport):
             for event, data in batch
         ]
         await asyncio.wait_for(asyncio.gather(*acks), self.publish_timeout)
+
+    async def _stop_receiving(self) -> None:
+        for subscription in self._subscriptions:
+            await subscription.unsubscribe()
+        self._subscriptions.clear()
+
+    async def _disconnect(self) -> None:
+        if self._nc is not None:
+            await self._nc.close()  # flushes the acks already written
+            self._nc = None
+            self._js = None
 
     # --- JetStream -------------------------------------------------------------------------
 
@@ -308,85 +279,6 @@ class NATSTransport(BrokerTransport):
         await js.add_consumer(self.stream, config)
         return await js.pull_subscribe_bind(durable=name, stream=self.stream)
 
-    async def _consume(self, listener: Listener, subjects: list[str], subscription: Any) -> None:
-        failures = 0
-        caught_up_at = datetime.now(UTC)  # everything before was fetched and settled
-        while not self._tasks.stopping:
-            try:
-                if failures:
-                    await self._recover(listener, subjects, caught_up_at)
-                self._tasks.waiting(True)
-                fetch_started = datetime.now(UTC)
-                messages = await self._fetch(subscription)
-                self._tasks.waiting(False)
-            except Exception as exc:  # lost connection, server error: the loop must go on
-                self._tasks.waiting(False)
-                failures += 1
-                await self._tasks.pause("consume", exc, failures, listener=listener.name)
-                continue
-            if failures:
-                logger.info("consume_resumed", listener=listener.name)
-                failures = 0
-            if not messages:
-                caught_up_at = fetch_started
-                continue
-            outcomes = await self._require_deliveries().run_batch(
-                listener,
-                [(message.data, message.metadata.num_delivered) for message in messages],
-                keep_alive=functools.partial(self._in_progress, messages),
-                every=self.ack_wait / 3,
-            )
-            for message, outcome in zip(messages, outcomes, strict=True):
-                await self._settle(listener, message, outcome)
-
-    async def _fetch(self, subscription: Any) -> list[Msg]:
-        """The next batch, or [] when there was nothing to fetch within `fetch_timeout`."""
-        try:
-            return await subscription.fetch(self.batch_size, timeout=self.fetch_timeout)
-        except TimeoutError:  # nats-py raises its own TimeoutError or asyncio's
-            return []
-
-    async def _recover(self, listener: Listener, subjects: list[str], since: datetime) -> None:
-        """After a failed fetch: if the server lost the listener's consumer (or the stream:
-        its storage was wiped, someone deleted it), make them again, reading from `since`
-        so that the events published meanwhile are not skipped. The subscription fetches
-        by consumer name, so it goes on with the new one."""
-        import nats.js.errors
-
-        try:
-            await self._require_jetstream().consumer_info(self.stream, durable_name(listener.name))
-            return
-        except nats.js.errors.NotFoundError:
-            logger.warning("consumer_lost", listener=listener.name, since=since.isoformat())
-        await self._declare_streams()
-        await self._durable_consumer(listener, subjects, since=since)
-
-    @staticmethod
-    async def _in_progress(messages: list[Msg]) -> None:
-        """Restart the ack_wait of messages still being worked on."""
-        await asyncio.gather(*(message.in_progress() for message in messages))
-
-    async def _settle(self, listener: Listener, message: Msg, outcome: Outcome) -> None:
-        try:
-            if outcome.verdict is Verdict.DEAD:
-                await self._dead_letter(listener, message, outcome)
-            await message.ack()
-        except Exception as exc:
-            # Not acknowledged: the server redelivers after ack_wait.
-            logger.warning("ack_failed", listener=listener.name, error=repr(exc))
-
-    async def _dead_letter(self, listener: Listener, message: Msg, outcome: Outcome) -> None:
-        headers = {
-            "Ravyn-Listener": listener.name,
-            "Ravyn-Subject": message.subject,
-            "Ravyn-Deliveries": str(message.metadata.num_delivered),
-            "Ravyn-Error": outcome.error.replace("\r", " ").replace("\n", " ")[:2000],
-            "Ravyn-Failed-At": datetime.now(UTC).isoformat(),
-        }
-        await self._require_jetstream().publish(
-            self.dead_letter_subject, message.data, headers=headers
-        )
-
     async def _once_bucket(self) -> Any:
         import nats.js.errors
 
@@ -410,12 +302,12 @@ class NATSTransport(BrokerTransport):
 
         async def run_once_in_the_group(message: Msg) -> None:
             for data in deliveries.unframe(message.data):
-                outcome = await deliveries.durable(listener, data, delivery=1)
-                if outcome.verdict is not Verdict.ACK:
+                settlement = await deliveries.durable(listener, data, delivery=1)
+                if settlement.verdict is not Verdict.ACK:
                     logger.error(
                         "event_dropped",
                         listener=listener.name,
-                        error=outcome.error,
+                        error=settlement.error,
                         reason="jetstream=False: no redelivery, no dead letters",
                     )
 
@@ -446,3 +338,74 @@ class NATSTransport(BrokerTransport):
                 "NATSTransport has no JetStream: it is not started or jetstream=False"
             )
         return self._js
+
+
+class NATSConsumer(DurableConsumer["Msg"]):
+    """A listener's durable pull consumer on the JetStream stream."""
+
+    def __init__(
+        self, transport: NATSTransport, listener: Listener, subjects: list[str], subscription: Any
+    ) -> None:
+        self.transport = transport
+        self.listener = listener
+        self.subjects = subjects
+        self.subscription = subscription
+        self.keep_alive_every = transport.ack_wait / 3
+        self.caught_up_at = datetime.now(UTC)  # everything before was fetched and settled
+
+    async def fetch(self) -> list[Msg]:
+        """The next batch, or [] when there was nothing to fetch within `fetch_timeout`."""
+        fetch_started = datetime.now(UTC)
+        try:
+            messages: list[Msg] = await self.subscription.fetch(
+                self.transport.batch_size, timeout=self.transport.fetch_timeout
+            )
+        except TimeoutError:  # nats-py raises its own TimeoutError or asyncio's
+            messages = []
+        if not messages:
+            self.caught_up_at = fetch_started
+        return messages
+
+    def received(self, message: Msg) -> tuple[bytes, int]:
+        return message.data, message.metadata.num_delivered
+
+    async def keep_alive(self, batch: Sequence[Msg]) -> None:
+        await asyncio.gather(*(message.in_progress() for message in batch))
+
+    async def settle(self, batch: Sequence[Msg], settlements: Sequence[Settlement]) -> None:
+        for message, settlement in zip(batch, settlements, strict=True):
+            if settlement.verdict is Verdict.DEAD:
+                await self._dead_letter(message, settlement)
+            await message.ack()
+
+    async def recover(self) -> None:
+        """If the server lost the listener's consumer (or the stream: its storage was wiped,
+        someone deleted it), make them again, reading from the last time this consumer was
+        caught up so that the events published meanwhile are not skipped. The subscription
+        fetches by consumer name, so it goes on with the new one."""
+        import nats.js.errors
+
+        transport = self.transport
+        try:
+            await transport._require_jetstream().consumer_info(
+                transport.stream, durable_name(self.listener.name)
+            )
+            return
+        except nats.js.errors.NotFoundError:
+            logger.warning(
+                "consumer_lost", listener=self.listener.name, since=self.caught_up_at.isoformat()
+            )
+        await transport._declare_streams()
+        await transport._durable_consumer(self.listener, self.subjects, since=self.caught_up_at)
+
+    async def _dead_letter(self, message: Msg, settlement: Settlement) -> None:
+        headers = {
+            "Ravyn-Listener": self.listener.name,
+            "Ravyn-Subject": message.subject,
+            "Ravyn-Deliveries": str(message.metadata.num_delivered),
+            "Ravyn-Error": settlement.error.replace("\r", " ").replace("\n", " ")[:2000],
+            "Ravyn-Failed-At": datetime.now(UTC).isoformat(),
+        }
+        await self.transport._require_jetstream().publish(
+            self.transport.dead_letter_subject, message.data, headers=headers
+        )

@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from ravyn.events.envelope import Event
-from ravyn.events.transports.base import Backoff, TransportUnavailable
+from ravyn.events.transports.backoff import Backoff
+from ravyn.events.transports.contract import TransportUnavailable
 
 logger = structlog.get_logger("ravyn.events.transports")
 

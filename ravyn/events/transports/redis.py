@@ -18,23 +18,28 @@ import asyncio
 import os
 import socket
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import structlog
 
-from ravyn.events.codec import DEFAULT_MAX_EVENT_SIZE, Format
-from ravyn.events.registry import matches
-from ravyn.events.transports.base import TransportUnavailable
-from ravyn.events.transports.broker import BrokerTransport
-from ravyn.events.transports.delivery import Outcome, Verdict
+from ravyn.events.registry import is_pattern, matches
+from ravyn.events.transports.broker import (
+    BroadcastFeed,
+    BrokerOptions,
+    BrokerTransport,
+    DurableConsumer,
+)
+from ravyn.events.transports.contract import TransportUnavailable
+from ravyn.events.transports.delivery import Settlement, Verdict
 from ravyn.events.transports.outbox import Outgoing
-from ravyn.events.transports.subscriptions import Subscriptions, as_glob
+from ravyn.events.transports.subscriptions import as_glob
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from ravyn.events.bus import EventBus
     from ravyn.events.listener import Listener
 
 logger = structlog.get_logger("ravyn.events.transports.redis")
@@ -52,7 +57,15 @@ end
 return n
 """
 
-Entry = tuple[bytes, dict[bytes, bytes]]
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A stream entry taken by a consumer group."""
+
+    stream: str
+    id: bytes
+    data: bytes
+    delivery: int
 
 
 def _import_redis() -> Any:
@@ -67,6 +80,8 @@ def _import_redis() -> Any:
 
 class RedisTransport(BrokerTransport):
     kind = "redis"
+    title = "Redis"
+    unreachable_hint = "start redis-server or fix the URL"
 
     def __init__(
         self,
@@ -75,25 +90,13 @@ class RedisTransport(BrokerTransport):
         stream_prefix: str = "ravyn",
         maxlen: int = 100_000,
         dead_letter_maxlen: int = 100_000,
-        format: Format = "json",
-        secret: str | bytes | None = None,
-        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         batch_size: int = 100,
         block: float = 1.0,
         visibility_timeout: float = 30.0,
-        max_deliveries: int = 5,
-        max_buffer: int = 10_000,
-        buffer_timeout: float = 5.0,
         consumer_name: str | None = None,
+        **options: Unpack[BrokerOptions],
     ) -> None:
-        super().__init__(
-            format=format,
-            secret=secret,
-            max_event_size=max_event_size,
-            max_deliveries=max_deliveries,
-            max_buffer=max_buffer,
-            buffer_timeout=buffer_timeout,
-        )
+        super().__init__(**options)
         self.url = url
         self.prefix = stream_prefix
         self.maxlen = maxlen
@@ -105,67 +108,55 @@ class RedisTransport(BrokerTransport):
             consumer_name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         )
         self.dead_letter_stream = f"{stream_prefix}:dead"
-        self._errors: tuple[type[BaseException], ...] = (OSError,)
         self._response_error: type[BaseException] = OSError
         self._client: Redis | None = None
+
+    @property
+    def address(self) -> str:
+        return self.url
 
     def key(self, event_name: str) -> str:
         """The stream key and pub/sub channel of an event name."""
         return f"{self.prefix}:{event_name}"
 
-    async def start(self, bus: EventBus) -> None:
-        """Connect, create the consumer groups and subscriptions, then consume in the background.
-
-        Raises TransportUnavailable when Redis cannot be reached: a process that cannot
-        receive its events should not look healthy.
-        """
-        redis_asyncio = _import_redis()
-        self._errors = (redis_asyncio.RedisError, OSError)
-        self._response_error = redis_asyncio.ResponseError
-        self._client = redis_asyncio.Redis.from_url(self.url)
-        self._publish_script = self._client.register_script(PUBLISH_SCRIPT)
-        subscriptions = self._begin(bus)
-        try:
-            await self._client.ping()
-            for listener, names in subscriptions.durable:
-                streams = await self._discover(names, start_at="$", known={})
-                await self._create_groups(listener.name, streams)
-                self._tasks.spawn(self._consume(listener, streams), waiting=True)
-                self._tasks.spawn(self._maintain(listener, names, streams), waiting=True)
-            if subscriptions.broadcast:
-                pubsub = await self._subscribe(subscriptions.broadcast)
-                self._tasks.spawn(self._listen_broadcast(pubsub), waiting=True)
-        except self._errors as exc:
-            await self.stop(0)
-            raise TransportUnavailable(
-                f"cannot reach Redis at {self.url} ({exc}): start redis-server or fix the URL"
-            ) from exc
-        self._outbox.start()
-        logger.info(
-            "transport_started",
-            url=self.url,
-            consumer=self.consumer_name,
-            durable_listeners=[listener.name for listener, _ in subscriptions.durable],
-            broadcast=sorted(subscriptions.broadcast),
-        )
-
     async def acquire_once(self, key: str, ttl: float) -> bool:
+        client = self._require_client()
         try:
-            taken = await self._require_client().set(
+            taken = await client.set(
                 f"{self.prefix}:once:{key}", b"1", nx=True, px=max(1, int(ttl * 1000))
             )
-        except self._errors as exc:
+        except Exception as exc:  # lost connection or server error
             raise TransportUnavailable(
                 f"Redis unreachable for acquire_once({key!r}): {exc}"
             ) from exc
         return bool(taken)
 
-    async def _disconnect(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+    # --- broker hooks ----------------------------------------------------------------------
 
-    # --- publishing ------------------------------------------------------------------------
+    async def _connect(self) -> None:
+        redis_asyncio = _import_redis()
+        self._response_error = redis_asyncio.ResponseError
+        self._client = redis_asyncio.Redis.from_url(self.url)
+        self._publish_script = self._client.register_script(PUBLISH_SCRIPT)
+        await self._client.ping()
+
+    async def _subscribe_durable(self, listener: Listener, names: tuple[str, ...]) -> None:
+        consumer = RedisConsumer(self, listener, names)
+        await self._discover(names, start_at="$", known=consumer.streams)
+        await self._create_groups(listener.name, consumer.streams)
+        self._spawn_consumer(consumer)
+        reclaim = self._repeat("reclaim", consumer.maintain, listener=listener.name)
+        self._tasks.spawn(reclaim, waiting=True)
+
+    async def _subscribe_broadcast(self, names: frozenset[str]) -> None:
+        pubsub = self._require_client().pubsub(ignore_subscribe_messages=True)
+        channels = [self.key(name) for name in names if not is_pattern(name)]
+        patterns = [as_glob(self.key(name)) for name in names if is_pattern(name)]
+        if channels:
+            await pubsub.subscribe(*channels)
+        if patterns:
+            await pubsub.psubscribe(*patterns)
+        self._spawn_feed(RedisFeed(pubsub))
 
     async def _send(self, batch: list[Outgoing]) -> None:
         """One command per batch: a script XADDs each event and PUBLISHes the broadcast
@@ -182,7 +173,12 @@ class RedisTransport(BrokerTransport):
             + [frame for _, frame in frames],
         )
 
-    # --- durable consumers -----------------------------------------------------------------
+    async def _disconnect(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # --- streams and groups ----------------------------------------------------------------
 
     async def _discover(
         self, names: tuple[str, ...], *, start_at: str, known: dict[str, str]
@@ -193,11 +189,10 @@ class RedisTransport(BrokerTransport):
         created after we last looked, so everything in it is news.
         """
         client = self._require_client()
-        wanted = [self.key(name) for name in names if not Subscriptions.is_pattern(name)]
+        wanted = [self.key(name) for name in names if not is_pattern(name)]
         for name in names:
-            if Subscriptions.is_pattern(name):
-                glob = as_glob(self.key(name))
-                async for key in client.scan_iter(match=glob, _type="STREAM"):
+            if is_pattern(name):
+                async for key in client.scan_iter(match=as_glob(self.key(name)), _type="STREAM"):
                     stream = key.decode()
                     if matches(name, stream.removeprefix(self.key(""))):
                         wanted.append(stream)
@@ -215,197 +210,162 @@ class RedisTransport(BrokerTransport):
                 if "BUSYGROUP" not in str(exc):
                     raise
 
-    async def _consume(self, listener: Listener, streams: dict[str, str]) -> None:
-        """Read new entries for one listener's group, run them, acknowledge per batch."""
-        client = self._require_client()
-        failures = 0
-        lost_groups = False
-        while not self._tasks.stopping:
-            try:
-                if lost_groups:
-                    await self._create_groups(listener.name, dict.fromkeys(streams, "0"))
-                    lost_groups = False
-                self._tasks.waiting(True)
-                reply = await client.xreadgroup(
-                    listener.name,
-                    self.consumer_name,
-                    dict.fromkeys(streams, ">"),
-                    count=self.batch_size,
-                    block=self.block_ms,
+    def _require_client(self) -> Redis:
+        if self._client is None:
+            raise RuntimeError("RedisTransport is not started: start it with the bus")
+        return self._client
+
+
+class RedisConsumer(DurableConsumer[Entry]):
+    """A listener's consumer group on the streams of the events it listens to."""
+
+    def __init__(self, transport: RedisTransport, listener: Listener, names: tuple[str, ...]):
+        self.transport = transport
+        self.listener = listener
+        self.names = names
+        self.streams: dict[str, str] = {}  # stream -> id its group was created at
+        self.keep_alive_every = transport.visibility_timeout / 3
+
+    async def fetch(self) -> list[Entry]:
+        transport = self.transport
+        client = transport._require_client()
+        try:
+            reply = await client.xreadgroup(
+                self.listener.name,
+                transport.consumer_name,
+                dict.fromkeys(self.streams, ">"),
+                count=transport.batch_size,
+                block=transport.block_ms,
+            )
+        except transport._response_error as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # Redis lost the group (restarted without persistence): make it again and
+            # read all that the stream still holds, rather than skip it.
+            logger.warning("consumer_group_lost", listener=self.listener.name)
+            await transport._create_groups(self.listener.name, dict.fromkeys(self.streams, "0"))
+            return []
+        return [
+            Entry(stream.decode(), entry_id, fields.get(b"data", b""), 1)
+            for stream, entries in reply or ()
+            for entry_id, fields in entries
+        ]
+
+    def received(self, message: Entry) -> tuple[bytes, int]:
+        return message.data, message.delivery
+
+    async def keep_alive(self, batch: Sequence[Entry]) -> None:
+        # XCLAIM by their owner resets the idle time, so XAUTOCLAIM leaves them alone.
+        client = self.transport._require_client()
+        for stream, ids in _ids_by_stream(batch).items():
+            await client.xclaim(
+                stream, self.listener.name, self.transport.consumer_name, 0, ids, justid=True
+            )
+
+    async def settle(self, batch: Sequence[Entry], settlements: Sequence[Settlement]) -> None:
+        transport = self.transport
+        pipe = transport._require_client().pipeline(transaction=False)
+        for entry, settlement in zip(batch, settlements, strict=True):
+            if settlement.verdict is Verdict.DEAD:
+                pipe.xadd(
+                    transport.dead_letter_stream,
+                    {
+                        "data": entry.data,
+                        "stream": entry.stream,
+                        "entry_id": entry.id,
+                        "listener": self.listener.name,
+                        "deliveries": entry.delivery,
+                        "error": settlement.error,
+                        "failed_at": datetime.now(UTC).isoformat(),
+                    },
+                    maxlen=transport.dead_letter_maxlen,
+                    approximate=True,
                 )
-                self._tasks.waiting(False)
-            except Exception as exc:  # lost connection, server error: the loop must go on
-                self._tasks.waiting(False)
-                if "NOGROUP" in str(exc):
-                    # Redis lost the group (restarted without persistence): make it again
-                    # and read all that the stream still holds, rather than skip it.
-                    logger.warning("consumer_group_lost", listener=listener.name)
-                    lost_groups = True
-                    continue
-                failures += 1
-                await self._tasks.pause("consume", exc, failures, listener=listener.name)
-                continue
-            if failures:
-                logger.info("consume_resumed", listener=listener.name)
-                failures = 0
-            for stream, entries in reply or ():
-                await self._run_batch(listener, stream.decode(), entries, delivery=1)
+        for stream, ids in _ids_by_stream(batch).items():
+            pipe.xack(stream, self.listener.name, *ids)
+        await pipe.execute()
 
-    async def _maintain(
-        self, listener: Listener, names: tuple[str, ...], streams: dict[str, str]
-    ) -> None:
-        """Take over entries a dead consumer left pending; find new streams of a pattern."""
-        interval = min(1.0, self.visibility_timeout / 2)
-        idle_ms = int(self.visibility_timeout * 1000)
-        has_patterns = any(Subscriptions.is_pattern(name) for name in names)
-        client = self._require_client()
-        failures = 0
-        while not self._tasks.stopping:
-            self._tasks.waiting(True)
-            await asyncio.sleep(interval)
-            self._tasks.waiting(False)
-            try:
-                if has_patterns:
-                    before = set(streams)
-                    await self._discover(names, start_at="0", known=streams)
-                    await self._create_groups(
-                        listener.name, {s: streams[s] for s in set(streams) - before}
-                    )
-                for stream in list(streams):
-                    await self._reclaim(client, listener, stream, idle_ms)
-            except Exception as exc:
-                failures += 1
-                await self._tasks.pause("reclaim", exc, failures, listener=listener.name)
-                continue
-            failures = 0
+    async def maintain(self) -> None:
+        """Every so often: find new streams of a pattern, and take over the entries a dead
+        consumer left pending past the visibility timeout."""
+        transport = self.transport
+        transport._tasks.waiting(True)
+        await asyncio.sleep(min(1.0, transport.visibility_timeout / 2))
+        transport._tasks.waiting(False)
+        if any(is_pattern(name) for name in self.names):
+            before = set(self.streams)
+            await transport._discover(self.names, start_at="0", known=self.streams)
+            new = {stream: self.streams[stream] for stream in set(self.streams) - before}
+            await transport._create_groups(self.listener.name, new)
+        for stream in list(self.streams):
+            await self._reclaim(stream)
 
-    async def _reclaim(self, client: Redis, listener: Listener, stream: str, idle_ms: int) -> None:
+    async def _reclaim(self, stream: str) -> None:
+        transport = self.transport
+        client = transport._require_client()
+        idle_ms = int(transport.visibility_timeout * 1000)
         start = "0-0"
         while True:
             try:
                 start, entries, deleted = await client.xautoclaim(
-                    stream, listener.name, self.consumer_name, idle_ms, start, count=self.batch_size
+                    stream,
+                    self.listener.name,
+                    transport.consumer_name,
+                    idle_ms,
+                    start,
+                    count=transport.batch_size,
                 )
-            except self._response_error as exc:
+            except transport._response_error as exc:
                 if "NOGROUP" in str(exc):
-                    return  # the consume loop recreates it
+                    return  # the consume loop makes it again
                 raise
             if deleted:
                 logger.warning(
                     "pending_entries_trimmed",
                     stream=stream,
-                    listener=listener.name,
+                    listener=self.listener.name,
                     entry_ids=[entry_id.decode() for entry_id in deleted],
                     hint="raise maxlen: entries were trimmed before a consumer acknowledged them",
                 )
             if entries:
-                deliveries = await self._delivery_counts(client, listener, stream, entries)
+                deliveries = await self._delivery_counts(stream, [i for i, _ in entries])
                 logger.info(
-                    "entries_reclaimed", stream=stream, listener=listener.name, count=len(entries)
+                    "entries_reclaimed",
+                    stream=stream,
+                    listener=self.listener.name,
+                    count=len(entries),
                 )
-                for entry in entries:
-                    await self._run_batch(listener, stream, [entry], delivery=deliveries[entry[0]])
+                for entry_id, fields in entries:
+                    entry = Entry(stream, entry_id, fields.get(b"data", b""), deliveries[entry_id])
+                    await transport._run(self, [entry])
             if start in (b"0-0", "0-0"):
                 return
 
-    async def _delivery_counts(
-        self, client: Redis, listener: Listener, stream: str, entries: list[Entry]
-    ) -> dict[bytes, int]:
-        ids = [entry_id for entry_id, _ in entries]
-        pending = await client.xpending_range(
-            stream, listener.name, min=min(ids), max=max(ids), count=len(ids) * 4,
-            consumername=self.consumer_name,
+    async def _delivery_counts(self, stream: str, ids: list[bytes]) -> dict[bytes, int]:
+        pending = await self.transport._require_client().xpending_range(
+            stream, self.listener.name, min=min(ids), max=max(ids), count=len(ids) * 4,
+            consumername=self.transport.consumer_name,
         )  # fmt: skip
         counts = {item["message_id"]: item["times_delivered"] for item in pending}
         return {entry_id: counts.get(entry_id, 1) for entry_id in ids}
 
-    async def _run_batch(
-        self, listener: Listener, stream: str, entries: list[Entry], *, delivery: int
-    ) -> None:
-        client = self._require_client()
-        ids = [entry_id for entry_id, _ in entries]
-        outcomes = await self._require_deliveries().run_batch(
-            listener,
-            [(fields.get(b"data", b""), delivery) for _, fields in entries],
-            # XCLAIM by their owner resets the idle time, so XAUTOCLAIM leaves them alone.
-            keep_alive=lambda: client.xclaim(
-                stream, listener.name, self.consumer_name, 0, ids, justid=True
-            ),
-            every=self.visibility_timeout / 3,
-        )
-        pipe = client.pipeline(transaction=False)
-        done = []
-        for (entry_id, fields), outcome in zip(entries, outcomes, strict=True):
-            if outcome.verdict is Verdict.DEAD:
-                pipe.xadd(
-                    self.dead_letter_stream,
-                    self._dead_letter(listener, stream, entry_id, fields, delivery, outcome),
-                    maxlen=self.dead_letter_maxlen,
-                    approximate=True,
-                )
-            done.append(entry_id)
-        if done:
-            pipe.xack(stream, listener.name, *done)
-            try:
-                await pipe.execute()
-            except Exception as exc:
-                # The entries stay pending and are reclaimed after visibility_timeout.
-                logger.warning("ack_failed", stream=stream, listener=listener.name, error=repr(exc))
 
-    def _dead_letter(
-        self,
-        listener: Listener,
-        stream: str,
-        entry_id: bytes,
-        fields: dict[bytes, bytes],
-        delivery: int,
-        outcome: Outcome,
-    ) -> dict[str, Any]:
-        return {
-            "data": fields.get(b"data", b""),
-            "stream": stream,
-            "entry_id": entry_id,
-            "listener": listener.name,
-            "deliveries": delivery,
-            "error": outcome.error,
-            "failed_at": datetime.now(UTC).isoformat(),
-        }
+class RedisFeed(BroadcastFeed):
+    """A pub/sub connection on the channels (and channel patterns) of broadcast events."""
 
-    # --- broadcast -------------------------------------------------------------------------
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
 
-    async def _subscribe(self, names: frozenset[str]) -> Any:
-        pubsub = self._require_client().pubsub(ignore_subscribe_messages=True)
-        channels = [self.key(name) for name in names if not Subscriptions.is_pattern(name)]
-        patterns = [as_glob(self.key(name)) for name in names if Subscriptions.is_pattern(name)]
-        if channels:
-            await pubsub.subscribe(*channels)
-        if patterns:
-            await pubsub.psubscribe(*patterns)
-        return pubsub
+    async def receive(self) -> bytes | None:
+        message = await self.pubsub.get_message(timeout=None)
+        return None if message is None else message["data"]
 
-    async def _listen_broadcast(self, pubsub: Any) -> None:
-        """Run each broadcast message as it comes; at-most-once, so stop may cancel it."""
-        deliveries = self._require_deliveries()
-        failures = 0
-        try:
-            while True:
-                try:
-                    message = await pubsub.get_message(timeout=None)
-                except Exception as exc:
-                    failures += 1
-                    await self._tasks.pause("broadcast", exc, failures)
-                    continue
-                if failures:
-                    logger.info("broadcast_resumed")
-                    failures = 0
-                if message is not None:
-                    await deliveries.broadcast(message["data"])
-        finally:
-            await pubsub.aclose()
+    async def close(self) -> None:
+        await self.pubsub.aclose()
 
-    # --- plumbing --------------------------------------------------------------------------
 
-    def _require_client(self) -> Redis:
-        if self._client is None:
-            raise RuntimeError("RedisTransport is not started: start it with the bus")
-        return self._client
+def _ids_by_stream(batch: Sequence[Entry]) -> dict[str, list[bytes]]:
+    by_stream: dict[str, list[bytes]] = {}
+    for entry in batch:
+        by_stream.setdefault(entry.stream, []).append(entry.id)
+    return by_stream

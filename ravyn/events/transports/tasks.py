@@ -15,12 +15,12 @@ from typing import Any
 
 import structlog
 
-from ravyn.events.transports.base import Backoff
+from ravyn.events.transports.backoff import Backoff
 
 logger = structlog.get_logger("ravyn.events.transports")
 
 
-class BackgroundTasks:
+class TransportTasks:
     def __init__(self, transport: str) -> None:
         self.transport = transport
         self.stopping = False
