@@ -23,7 +23,7 @@ def openapi_document(app: Any) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     security_schemes: dict[str, Any] = {}
     operation_ids: set[str] = set()
-    for endpoint in documented_endpoints(app.routes):
+    for endpoint in handler_endpoints(app.routes):
         route = endpoint.route
         path = _PATH_PARAMETER.sub(r"{\1}", endpoint.path)
         path_names = _PATH_PARAMETER.findall(endpoint.path)
@@ -47,18 +47,21 @@ def openapi_document(app: Any) -> dict[str, Any]:
     return document
 
 
-def documented_endpoints(routes: Sequence[Any]) -> Iterator[HandlerEndpoint]:
-    """The compiled endpoints of the HTTP handlers under ``routes`` that are in the schema
-    (``include_in_schema`` on the handler, the gateway and every enclosing include)."""
+def handler_endpoints(
+    routes: Sequence[Any], *, schema_only: bool = True
+) -> Iterator[HandlerEndpoint]:
+    """The compiled endpoints of the HTTP handlers under ``routes``; with ``schema_only``,
+    those in the schema (``include_in_schema`` on the handler, the gateway and every
+    enclosing include)."""
     for route in routes:
-        if not getattr(route, "include_in_schema", True):
+        if schema_only and not getattr(route, "include_in_schema", True):
             continue
         if isinstance(route, Gateway) and isinstance(route.endpoint, HandlerEndpoint):
             if route.endpoint.plan is None:  # mounted outside a Ravyn app's finalize
                 route.endpoint.compile(route.endpoint.path, {})
             yield route.endpoint
         elif isinstance(route, Include):
-            yield from documented_endpoints(route.routes)
+            yield from handler_endpoints(route.routes, schema_only=schema_only)
 
 
 def _unique(name: str, method: str, taken: set[str]) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 
 from lilya.routing import Path
 
+from ravyn.asyncapi.document import asyncapi_document
+from ravyn.asyncapi.page import events_page
 from ravyn.openapi.document import openapi_document
 from ravyn.openapi.endpoints import CachedEndpoint, json_document
 from ravyn.openapi.swagger_ui import ASSETS, assets_directory, swagger_page
@@ -36,6 +38,13 @@ def documentation_routes(app: Any) -> list[Path]:
                     CachedEndpoint(lambda _, a=asset: a.read_bytes(), content_type),
                 )
             )
+    if app.asyncapi_url:
+        routes.append(_get(app.asyncapi_url, json_document(lambda: asyncapi_document(app))))
+    if app.events_docs_url:
+        events = CachedEndpoint(
+            lambda _: events_page(asyncapi_document(app)), "text/html; charset=utf-8"
+        )
+        routes.append(_get(app.events_docs_url, events))
     return routes
 
 

@@ -1,0 +1,156 @@
+"""The AsyncAPI 3.0 document of an app's events, from the registry's catalogue.
+
+A channel per event name and per wildcard pattern listened to; a message per event whose
+payload schema is its senders' return type; a ``send`` operation per sender (route,
+scheduled job, function) and a ``receive`` operation per listener, with its scope
+(``broadcast``: every process; else once per cluster); the Event envelope's headers; and
+the transport's servers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ravyn.asyncapi.payloads import SenderIndex
+from ravyn.asyncapi.servers import channel_location, transport_servers
+from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT
+from ravyn.events.registry import RUNTIME_SENDER, compile_pattern, matches
+from ravyn.openapi.schemas import Components
+
+ASYNCAPI_VERSION = "3.0.0"
+_INVALID_KEY = re.compile(r"[^\w.\-]")
+HEADERS_SCHEMA = {
+    "type": "object",
+    "description": "The headers of the ravyn Event envelope that carries the payload.",
+    "properties": {
+        CORRELATION_ID: {
+            "type": "string",
+            "description": "The request id (or the first event's id) shared by a chain.",
+        },
+        CAUSATION_ID: {
+            "type": "string",
+            "description": "The id of the event whose listener emitted this one.",
+        },
+        TRACEPARENT: {
+            "type": "string",
+            "description": "The W3C trace context of the request that started the chain.",
+        },
+    },
+}
+
+
+def asyncapi_document(app: Any) -> dict[str, Any]:
+    """The AsyncAPI document of ``app``'s events (a ``Ravyn``) as plain data."""
+    bus = app.events
+    catalogue = bus.catalogue()
+    listeners = bus.registry.listeners
+    transport = bus.transport
+    senders = SenderIndex(app.routes)
+    components = Components()
+    messages: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+
+    for entry in catalogue["events"]:
+        name = entry["name"]
+        key = _key(name)
+        annotations = [
+            senders.payload_annotation(sender)
+            for sender in entry["senders"]
+            if sender != RUNTIME_SENDER
+        ]
+        messages[key] = _message(name, annotations, components)
+        channels[key] = _channel(name, [key], transport)
+        for sender in entry["senders"]:
+            operations[_key(f"send.{name}.{sender}")] = _send(key, sender, senders)
+
+    patterns = sorted(
+        {p for listener in listeners for p in listener.events if compile_pattern(p) is not None}
+    )
+    for pattern in patterns:
+        matched = [
+            _key(entry["name"]) for entry in catalogue["events"] if matches(pattern, entry["name"])
+        ]
+        channels[_key(pattern)] = _channel(pattern, matched, transport)
+
+    for listener in sorted(listeners, key=lambda listener: listener.name):
+        for pattern in listener.events:
+            operation_id = _key(f"receive.{pattern}.{listener.name}")
+            operations[operation_id] = _receive(_key(pattern), listener, channels)
+
+    info: dict[str, Any] = {"title": app.title, "version": app.version}
+    if app.description:
+        info["description"] = app.description
+    document: dict[str, Any] = {"asyncapi": ASYNCAPI_VERSION, "info": info}
+    servers = transport_servers(transport)
+    if servers:
+        document["servers"] = servers
+    document["defaultContentType"] = "application/json"
+    document["channels"] = channels
+    document["operations"] = operations
+    document["components"] = {"messages": messages, "schemas": components.sorted()}
+    return document
+
+
+def _message(name: str, annotations: list[Any], components: Components) -> dict[str, Any]:
+    schemas = []
+    for annotation in annotations:
+        schema = components.schema(annotation)
+        if schema not in schemas:
+            schemas.append(schema)
+    payload = schemas[0] if len(schemas) == 1 else {"anyOf": schemas} if schemas else {}
+    return {
+        "name": name,
+        "title": name,
+        "summary": f"The payload of {name!r}: its sender's return value.",
+        "headers": HEADERS_SCHEMA,
+        "correlationId": {"location": f"$message.header#/{CORRELATION_ID}"},
+        "payload": payload,
+    }
+
+
+def _channel(address: str, message_keys: list[str], transport: Any) -> dict[str, Any]:
+    channel: dict[str, Any] = {
+        "address": address,
+        "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in message_keys},
+    }
+    if compile_pattern(address) is None:
+        channel.update(channel_location(transport, address))
+    else:
+        channel["description"] = f"Every event whose name matches the pattern {address!r}."
+    return channel
+
+
+def _send(channel_key: str, sender: str, senders: SenderIndex) -> dict[str, Any]:
+    route = senders.routes.get(sender)
+    operation = {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{channel_key}"},
+        "messages": [{"$ref": f"#/channels/{channel_key}/messages/{channel_key}"}],
+        "summary": f"Sent by {route or sender}" + (f" ({sender})" if route else ""),
+        "x-sender": sender,
+    }
+    if route:
+        operation["x-route"] = route
+    return operation
+
+
+def _receive(channel_key: str, listener: Any, channels: dict[str, Any]) -> dict[str, Any]:
+    scope = "broadcast" if listener.broadcast else "once-per-cluster"
+    return {
+        "action": "receive",
+        "channel": {"$ref": f"#/channels/{channel_key}"},
+        "messages": [
+            {"$ref": f"#/channels/{channel_key}/messages/{key}"}
+            for key in channels[channel_key]["messages"]
+        ],
+        "summary": f"{listener.name} listens ({scope})",
+        "x-listener": listener.name,
+        "x-scope": scope,
+    }
+
+
+def _key(text: str) -> str:
+    """A channel, message or operation id: letters, digits, ``_``, ``.`` and ``-`` only."""
+    return _INVALID_KEY.sub("_", text)
