@@ -2,44 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import httpx
 import pytest
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 
 from .helpers import BridgedApp
 from .servers import serve
 
 pytestmark = pytest.mark.timeout(60)
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def require_browser() -> None:
-    """Skip where there is no browser to drive, except on CI, where that is a failure."""
-    missing = []
-    if not shutil.which(CHROMIUM):
-        missing.append("chromium (apt-get install chromium)")
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        missing.append("playwright (pip install playwright)")
-    if missing:
-        message = f"the live page test needs {' and '.join(missing)}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 async def test_live_page_lists_events_as_they_arrive() -> None:
