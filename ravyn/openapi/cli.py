@@ -1,0 +1,40 @@
+"""What ``ravyn openapi`` and ``ravyn asyncapi`` do: load the app, print (or write) one of
+its documents as indented JSON, the same bytes for the same app."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ravyn.cli.command import CommandError, add_command
+from ravyn.cli.targets import default_target, load_app, make_importable
+
+Build = Callable[[Any], dict[str, Any]]
+
+
+def add_document_command(commands: Any, name: str, build: Build, help: str) -> None:
+    """Add the subcommand ``name`` printing ``build(app)``."""
+    parser = add_command(
+        commands, name, handler=lambda args: print_document(args, build), help=help
+    )
+    parser.add_argument("app", nargs="?", help="module:app (default: main:app or app:app)")
+    parser.add_argument("--app-dir", default=".", help="directory the app is imported from")
+    parser.add_argument("--factory", action="store_true", help="APP is a function returning it")
+    parser.add_argument("--output", "-o", help="write the JSON to this file, not stdout")
+
+
+def print_document(args: argparse.Namespace, build: Build) -> None:
+    app_dir = make_importable(args.app_dir)
+    app = load_app(args.app or default_target(app_dir), factory=args.factory)
+    text = msgspec.json.format(msgspec.json.encode(build(app)), indent=2).decode() + "\n"
+    if args.output is None:
+        print(text, end="")
+        return
+    try:
+        Path(args.output).write_text(text)
+    except OSError as exc:
+        raise CommandError(f"cannot write --output {args.output}: {exc.strerror}") from exc
