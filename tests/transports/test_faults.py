@@ -111,6 +111,35 @@ async def test_poison_messages_are_dead_lettered_and_the_consumer_keeps_consumin
     assert all(error.startswith("refused: ") for _, error in letters)
 
 
+async def test_a_consumer_whose_step_crashes_is_restarted_and_reported_unhealthy(
+    broker: Broker,
+) -> None:
+    """A listener calling sys.exit() (not an Exception) does not end its consumer: the
+    crash is logged, health() says the loop is failing, and later events still arrive."""
+    received: list[int] = []
+
+    async def on_order(n: int) -> None:
+        if n == 0:
+            raise SystemExit(3)
+        received.append(n)
+
+    registry, _ = registry_with(on_order, ("order.placed",), max_concurrency=1)
+    transport = broker.transport()
+    with structlog.testing.capture_logs() as logs:
+        async with EventBus(registry, transport=transport) as bus:
+            await bus.emit("order.placed", {"n": 0})
+            await wait_until(
+                lambda: not transport.health()["healthy"], what="the crash to show in health()"
+            )
+            for n in range(1, 11):
+                await bus.emit("order.placed", {"n": n})
+            await wait_until(lambda: len(received) == 10, what="the events after the crash")
+            await wait_until(lambda: transport.health()["healthy"], what="health to recover")
+    crashes = [log for log in logs if log["event"] == "consumer_crashed"]
+    assert crashes and "SystemExit" in crashes[0]["error"]
+    assert sorted(received) == list(range(1, 11))
+
+
 async def test_a_listener_failing_its_last_attempt_is_dead_lettered(broker: Broker) -> None:
     attempts: list[str] = []
 

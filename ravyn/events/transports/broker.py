@@ -19,6 +19,7 @@ Optional hooks: `_prepare()` (before subscribing), `_ready()` (after), `_check_n
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from abc import ABC, abstractmethod
@@ -129,6 +130,7 @@ class BrokerTransport(ABC):
         self._tasks = TransportTasks(self.kind)
         self._deliveries: Deliveries | None = None
         self._checked_names: set[str] = set()
+        self._health: dict[str, int] = {}  # loop -> consecutive failures
 
     @property
     @abstractmethod
@@ -145,6 +147,7 @@ class BrokerTransport(ABC):
         not look healthy.
         """
         self._tasks = TransportTasks(self.kind)
+        self._health = {}
         self._deliveries = Deliveries(
             receiver, self.codec, transport=self.kind, max_deliveries=self.max_deliveries
         )
@@ -266,20 +269,34 @@ class BrokerTransport(ABC):
     ) -> None:
         """Run `step` until the transport stops. A step that fails (lost connection, server
         error) is logged and tried again after a pause that grows with each failure, with
-        `recover` first; the first success after failures is logged. The loop never dies."""
+        `recover` first; the first success after failures is logged. The loop never dies:
+        even what is not an `Exception` (a listener calling `sys.exit()`) is logged as a
+        crash and the loop goes on, its message left for redelivery and, past
+        `max_deliveries`, the dead letters. `health()` shows each loop's failures meanwhile."""
         failures = 0
+        name = ":".join([loop, *map(str, context.values())])
         while not self._tasks.stopping:
             try:
                 if failures and recover is not None:
                     await recover()
                 await step()
-            except Exception as exc:
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
                 failures += 1
-                await self._tasks.pause(loop, exc, failures, **context)
+                self._health[name] = failures
+                crashed = not isinstance(exc, Exception)
+                await self._tasks.pause(loop, exc, failures, crashed=crashed, **context)
                 continue
             if failures:
                 logger.info(f"{loop}_resumed", transport=self.kind, **context)
-                failures = 0
+                failures = self._health[name] = 0
+
+    def health(self) -> dict[str, Any]:
+        """Whether every consume and broadcast loop is working: `{"healthy": bool,
+        "failing": {loop: consecutive failures}}` (a loop is `consume:<listener>`)."""
+        failing = {name: count for name, count in self._health.items() if count}
+        return {"transport": self.kind, "healthy": not failing, "failing": failing}
 
     # --- broker hooks ----------------------------------------------------------------------
 

@@ -41,11 +41,21 @@ class TransportTasks:
         if task in self._tasks:
             self._tasks[task] = waiting
 
-    async def pause(self, loop: str, exc: BaseException, failures: int, **context: Any) -> None:
-        """Log a lost connection and wait before the next try (longer after each failure)."""
+    async def pause(
+        self,
+        loop: str,
+        exc: BaseException,
+        failures: int,
+        *,
+        crashed: bool = False,
+        **context: Any,
+    ) -> None:
+        """Log a lost connection (or a crash of the loop's step, at error) and wait before
+        the next try (longer after each failure)."""
         delay = self._backoff.delay(failures)
-        logger.warning(
-            "transport_unreachable",
+        log = logger.error if crashed else logger.warning
+        log(
+            "consumer_crashed" if crashed else "transport_unreachable",
             transport=self.transport,
             loop=loop,
             error=repr(exc),
