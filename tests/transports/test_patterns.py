@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+import structlog
 
 from ravyn.events import Event, EventBus, Listener, Registry
+from ravyn.events.transports.redis import RedisTransport
+from tests.support.servers import RedisServer
 
 from .brokers import Broker, wait_until
 
@@ -33,3 +38,31 @@ async def test_a_pattern_listener_gets_the_names_it_matches_even_new_ones(
             await publisher.emit("order.last", {})
             await wait_until(lambda: "order.last" in received, what="the last one")
     assert sorted(received) == ["order.last", "order.paid", "order.placed", "order.shipped"]
+
+
+async def test_redis_pattern_discovery_survives_a_key_that_is_not_utf8_and_never_cries_wolf(
+    redis_server: RedisServer,
+) -> None:
+    """A wildcard listener before any matching stream exists logs no false alarm; a key
+    that is not UTF-8 (not written by ravyn) is ignored, and new streams still arrive."""
+    import redis.asyncio as redis
+
+    received: list[str] = []
+
+    async def on_odd(event: Event) -> None:
+        received.append(event.name)
+
+    registry = Registry()
+    registry.add_listener(Listener(on_odd, ("odd.*",)))
+    publisher = EventBus(Registry(), transport=RedisTransport(redis_server.url))
+    with structlog.testing.capture_logs() as logs:
+        async with EventBus(registry, transport=RedisTransport(redis_server.url)), publisher:
+            await asyncio.sleep(1.0)  # several discovery rounds with no matching stream
+            async with redis.Redis.from_url(redis_server.url) as client:
+                await client.xadd(b"ravyn:odd.\xff\xfe", {"data": b"{}"})
+            for n in range(5):
+                await publisher.emit("odd.new", {"n": n})
+            await wait_until(lambda: len(received) == 5, what="5 events on the new stream")
+    assert [log["event"] for log in logs if log["log_level"] in ("warning", "error")] == [
+        "stream_key_ignored"
+    ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ logger = structlog.get_logger("ravyn.events.transports.redis")
 
 # KEYS: the stream of each of the N events, then the channel of each broadcast message.
 # ARGV: MAXLEN, N, the N encoded events, the broadcast messages.
+DISCOVERY_INTERVAL = 0.3
+"""Seconds between looks for new streams of a listened pattern (and the longest a pattern
+consumer blocks on a read): a new stream's first event arrives within about twice that."""
+
 PUBLISH_SCRIPT = """
 local n = tonumber(ARGV[2])
 for i = 1, n do
@@ -110,6 +115,7 @@ class RedisTransport(BrokerTransport):
         self.dead_letter_stream = f"{stream_prefix}:dead"
         self._response_error: type[BaseException] = OSError
         self._client: Redis | None = None
+        self._ignored_keys: set[bytes] = set()
 
     @property
     def address(self) -> str:
@@ -193,13 +199,22 @@ class RedisTransport(BrokerTransport):
         for name in names:
             if is_pattern(name):
                 async for key in client.scan_iter(match=as_glob(self.key(name)), _type="STREAM"):
-                    stream = key.decode()
+                    try:
+                        stream = key.decode()
+                    except UnicodeDecodeError:
+                        self._ignore_key(key)  # not a stream any ravyn process writes
+                        continue
                     if matches(name, stream.removeprefix(self.key(""))):
                         wanted.append(stream)
         for stream in wanted:
             if stream not in known and stream != self.dead_letter_stream:
                 known[stream] = start_at
         return known
+
+    def _ignore_key(self, key: bytes) -> None:
+        if key not in self._ignored_keys:
+            self._ignored_keys.add(key)
+            logger.warning("stream_key_ignored", key=repr(key), reason="not UTF-8")
 
     async def _create_groups(self, group: str, streams: dict[str, str]) -> None:
         client = self._require_client()
@@ -225,17 +240,25 @@ class RedisConsumer(DurableConsumer[Entry]):
         self.names = names
         self.streams: dict[str, str] = {}  # stream -> id its group was created at
         self.keep_alive_every = transport.visibility_timeout / 3
+        self.has_patterns = any(is_pattern(name) for name in names)
+        self._next_reclaim = 0.0
 
     async def fetch(self) -> list[Entry]:
         transport = self.transport
         client = transport._require_client()
+        if not self.streams:  # a pattern no stream matches yet: `maintain` looks for one
+            await asyncio.sleep(DISCOVERY_INTERVAL)
+            return []
         try:
             reply = await client.xreadgroup(
                 self.listener.name,
                 transport.consumer_name,
                 dict.fromkeys(self.streams, ">"),
                 count=transport.batch_size,
-                block=transport.block_ms,
+                # a pattern's new streams join the read at the next call: come back soon
+                block=min(transport.block_ms, int(DISCOVERY_INTERVAL * 1000))
+                if self.has_patterns
+                else transport.block_ms,
             )
         except transport._response_error as exc:
             if "NOGROUP" not in str(exc):
@@ -286,19 +309,23 @@ class RedisConsumer(DurableConsumer[Entry]):
         await pipe.execute()
 
     async def maintain(self) -> None:
-        """Every so often: find new streams of a pattern, and take over the entries a dead
-        consumer left pending past the visibility timeout."""
+        """Every so often: find new streams of a pattern (every DISCOVERY_INTERVAL, so the
+        first event of a new stream arrives within a second), and take over the entries a
+        dead consumer left pending past the visibility timeout."""
         transport = self.transport
+        reclaim_every = min(1.0, transport.visibility_timeout / 2)
         transport._tasks.waiting(True)
-        await asyncio.sleep(min(1.0, transport.visibility_timeout / 2))
+        await asyncio.sleep(DISCOVERY_INTERVAL if self.has_patterns else reclaim_every)
         transport._tasks.waiting(False)
-        if any(is_pattern(name) for name in self.names):
+        if self.has_patterns:
             before = set(self.streams)
             await transport._discover(self.names, start_at="0", known=self.streams)
             new = {stream: self.streams[stream] for stream in set(self.streams) - before}
             await transport._create_groups(self.listener.name, new)
-        for stream in list(self.streams):
-            await self._reclaim(stream)
+        if time.monotonic() >= self._next_reclaim:
+            self._next_reclaim = time.monotonic() + reclaim_every
+            for stream in list(self.streams):
+                await self._reclaim(stream)
 
     async def _reclaim(self, stream: str) -> None:
         transport = self.transport
