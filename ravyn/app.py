@@ -289,6 +289,8 @@ class Ravyn:
         The ASGI lifespan uses it; so can a script or test that needs the app running
         without a server (``async with app.running(): ...``).
         """
+        if self._stack is None:
+            self._build_stack()  # a middleware configured wrongly fails now, not per request
         with bus_context(self.events):
             async with AsyncExitStack() as stack:
                 use_sync_listener_threads(self.settings.sync_listener_threads)

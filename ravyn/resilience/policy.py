@@ -1,0 +1,90 @@
+"""The contract every guarding pattern implements, and how a call's end is judged.
+
+A *policy* (``CircuitBreaker``, ``Bulkhead``, ``LoadShedder``, a ``RateLimiter`` bound to a
+rate) guards calls: ``admit`` lets a call in or refuses it, ``release`` tells it how the call
+ended. Route decorators, the middleware and listeners all drive policies through these two
+methods, so a new pattern works everywhere by implementing them.
+
+Refusals are HTTP errors: raised in a route they become ``{"detail": ...}`` responses with
+their status and ``Retry-After``; raised in a listener they are a failed delivery.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+from ravyn.exceptions import HTTPException, ImproperlyConfigured
+
+
+class Refused(HTTPException):
+    """A pattern did not run the call: ``pattern`` and ``name`` say which one, and
+    ``retry_after`` (seconds, or None) when trying again makes sense."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        pattern: str,
+        name: str,
+        retry_after: float | None = None,
+    ) -> None:
+        headers = None
+        if retry_after is not None:
+            headers = {"retry-after": str(max(1, math.ceil(retry_after)))}
+        super().__init__(status_code, detail, headers=headers)
+        self.pattern = pattern
+        self.name = name
+        self.retry_after = retry_after
+
+
+class TimedOut(HTTPException):
+    """The call ran longer than its timeout and was cancelled: a 504, and a failure."""
+
+    status_code = 504
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(504, f"Timed out after {seconds:g} seconds.")
+        self.seconds = seconds
+
+
+class Policy(Protocol):
+    """A pattern that guards calls."""
+
+    async def admit(self, key: str, *, wait: bool = False) -> Any:
+        """Let one call in, or raise ``Refused``. ``key`` says whose call it is (a client
+        address, a listener name); ``wait=True`` waits for room where the pattern can
+        (listeners smooth out instead of being refused). The value returned is the
+        ticket handed back to ``release``."""
+
+    def release(self, ticket: Any, failed: bool | None) -> None:
+        """The admitted call ended: ``failed`` True or False, or None when it has no
+        outcome (a pattern further in refused it)."""
+
+
+def is_failure(exc: BaseException) -> bool | None:
+    """How an exception counts for a circuit breaker: a 4xx is the client's doing (the
+    service worked: False), a refusal means the call never ran (None), anything else
+    (a 5xx, a timeout, an error) is a failure."""
+    if isinstance(exc, Refused):
+        return None
+    if isinstance(exc, HTTPException):
+        return (exc.status_code or 500) >= 500
+    return True
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A retry tries again after an error or a 5xx, never after a 4xx."""
+    if isinstance(exc, HTTPException):
+        return (exc.status_code or 500) >= 500
+    return isinstance(exc, Exception)
+
+
+def check_positive(value: object, what: str, *, whole: bool = False) -> None:
+    """Refuse, at construction and in one line, a setting that can never work."""
+    if whole:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ImproperlyConfigured(f"{what} must be a whole number above 0, got {value!r}.")
+    elif not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+        raise ImproperlyConfigured(f"{what} must be a number of seconds above 0, got {value!r}.")

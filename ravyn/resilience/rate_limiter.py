@@ -1,0 +1,118 @@
+"""Rate limiting per key (a client, a listener): ``limit`` calls per period, smoothly.
+
+The algorithm is GCRA (a token bucket kept as one timestamp per key): a key may burst
+``limit`` calls, then gets one more every ``period / limit`` seconds. Storing one number per
+key is what lets the Redis backend decide in one atomic step for a whole cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+from ravyn.resilience.policy import Refused
+from ravyn.resilience.rates import Rate, parse_rate
+
+
+class RateLimitBackend(Protocol):
+    """Where the per-key state lives. Implement ``hit`` atomically: two processes hitting
+    the same key at once must never both take the last call of a budget."""
+
+    async def hit(self, key: str, rate: Rate) -> float:
+        """Take one call of ``key``'s budget: 0.0 when allowed, else the seconds until
+        the next call would be (nothing is taken then)."""
+
+
+class MemoryBackend:
+    """One process's budgets, in a dict (expired keys are swept as it grows)."""
+
+    def __init__(self, sweep_at: int = 10_000) -> None:
+        self._arrivals: dict[str, float] = {}  # key -> theoretical arrival time
+        self._sweep_at = sweep_at
+
+    async def hit(self, key: str, rate: Rate) -> float:
+        return self.hit_now(key, rate)
+
+    def hit_now(self, key: str, rate: Rate) -> float:
+        now = time.monotonic()
+        arrivals = self._arrivals
+        arrival = max(arrivals.get(key, now), now)
+        early = arrival - now - (rate.period - rate.interval)  # > 0: the budget is spent
+        if early > 0:
+            return early
+        if len(arrivals) >= self._sweep_at and key not in arrivals:
+            self._sweep(now)
+        arrivals[key] = arrival + rate.interval
+        return 0.0
+
+    def _sweep(self, now: float) -> None:
+        """Forget keys whose budget is whole again (their arrival time has passed)."""
+        self._arrivals = {k: t for k, t in self._arrivals.items() if t > now}
+        if len(self._arrivals) >= self._sweep_at:
+            self._sweep_at *= 2  # that many clients really are active: make room
+
+
+class RateLimiter:
+    """A named limiter. ``backend`` None keeps budgets in this process; a
+    ``"redis://..."`` URL (or a ``RateLimitBackend``) shares them across a cluster.
+
+    Bind it to a rate where it is used: ``rate_limit_route(limiter, "100/minute")``,
+    ``ResilienceMiddleware(rate_limiter=limiter, rate=...)``, a listener's
+    ``rate_limit=(limiter, "50/s")``. Uses sharing a limiter and a rate share each key's
+    budget.
+    """
+
+    def __init__(self, name: str = "default", backend: str | RateLimitBackend | None = None):
+        self.name = name
+        if backend is None:
+            backend = MemoryBackend()
+        elif isinstance(backend, str):
+            from ravyn.resilience.redis_backend import RedisBackend
+
+            backend = RedisBackend(backend)
+        self.backend = backend
+
+    def limit(self, rate: str | Rate) -> RateLimit:
+        """This limiter at ``rate`` (parsed now: a bad rate fails at start)."""
+        return RateLimit(self, parse_rate(rate))
+
+    def __repr__(self) -> str:
+        return f"<RateLimiter {self.name!r} {type(self.backend).__name__}>"
+
+
+class RateLimit:
+    """A limiter bound to a rate: the policy routes, middleware and listeners apply."""
+
+    __slots__ = ("limiter", "rate", "_prefix", "_memory")
+
+    def __init__(self, limiter: RateLimiter, rate: Rate) -> None:
+        self.limiter = limiter
+        self.rate = rate
+        self._prefix = f"{limiter.name}:{rate.limit}/{rate.period:g}:"
+        backend = limiter.backend
+        self._memory = backend if isinstance(backend, MemoryBackend) else None
+
+    async def admit(self, key: str, *, wait: bool = False) -> None:
+        key = self._prefix + key
+        while True:
+            memory = self._memory  # in process: no await on the hot path
+            delay = (
+                memory.hit_now(key, self.rate)
+                if memory is not None
+                else await self.limiter.backend.hit(key, self.rate)
+            )
+            if not delay:
+                return
+            if not wait:
+                raise Refused(
+                    429,
+                    f"Too many requests: the limit is {self.rate}.",
+                    pattern="rate_limiter",
+                    name=self.limiter.name,
+                    retry_after=delay,
+                )
+            await asyncio.sleep(delay)
+
+    def release(self, ticket: None, failed: bool | None) -> None:
+        pass  # a call spends its budget when admitted, whatever its outcome
