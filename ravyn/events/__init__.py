@@ -5,7 +5,8 @@ from ravyn.events.context import bus_context, correlation_context, current_bus, 
 from ravyn.events.decorators import ObservableSpec, attach, observable, observable_spec
 from ravyn.events.envelope import Event
 from ravyn.events.errors import BusClosedError, ListenerBindingError, ObservableError
-from ravyn.events.listener import Listener, Retry
+from ravyn.events.listener import Listener
+from ravyn.events.policy import ListenerPolicy, Retry
 from ravyn.events.registry import Registry, active_registry, default_registry, use_registry
 from ravyn.events.triggers import trigger_event
 
@@ -14,6 +15,7 @@ __all__ = [
     "Event",
     "EventBus",
     "Listener",
+    "ListenerPolicy",
     "ListenerBindingError",
     "ObservableError",
     "ObservableSpec",

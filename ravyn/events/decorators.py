@@ -15,7 +15,8 @@ import anyio.from_thread
 from ravyn.events.binding import payload_fields, return_annotation
 from ravyn.events.context import current_bus
 from ravyn.events.errors import ObservableError
-from ravyn.events.listener import Listener, Retry, listener_name
+from ravyn.events.listener import Listener, listener_name
+from ravyn.events.policy import NO_POLICY, ListenerPolicy
 from ravyn.events.registry import Registry, Sender, active_registry
 
 F = TypeVar("F")
@@ -37,9 +38,7 @@ class ObservableSpec:
     listen: tuple[str, ...] = ()
     wait: bool | None = None
     broadcast: bool = False
-    timeout: float | None = None
-    retry: Retry | int | None = None
-    max_concurrency: int | None = None
+    policy: ListenerPolicy = NO_POLICY
 
     @property
     def is_method(self) -> bool:
@@ -56,14 +55,7 @@ class ObservableSpec:
 
     def listener(self, func: Callable[..., Any]) -> Listener:
         """A Listener calling ``func`` (the function, its sending wrapper or a bound method)."""
-        return Listener(
-            func,
-            self.listen,
-            timeout=self.timeout,
-            retry=self.retry,
-            max_concurrency=self.max_concurrency,
-            broadcast=self.broadcast,
-        )
+        return Listener(func, self.listen, broadcast=self.broadcast, policy=self.policy)
 
 
 def observable_spec(obj: Any) -> ObservableSpec | None:
@@ -77,17 +69,16 @@ def observable(
     *,
     wait: bool | None = None,
     broadcast: bool = False,
-    timeout: float | None = None,
-    retry: Retry | int | None = None,
-    max_concurrency: int | None = None,
+    **policy: Any,
 ) -> Callable[[F], F]:
     """Make a function send events (one per name in ``send``, payload = its return value,
     after it returns successfully) and/or listen to events (names or ``*`` wildcards).
 
-    Listener policy: ``timeout`` seconds per attempt, ``retry`` (``Retry`` or a number of
-    attempts), ``max_concurrency`` executions at once in this process, ``broadcast`` (with a
-    transport: run in every process rather than once per cluster). ``wait=True`` makes the
-    sender wait for local listeners before returning (or before a route's response).
+    Listener policy, the fields of ``ListenerPolicy``: ``timeout`` seconds per attempt,
+    ``retry`` (``Retry`` or a number of attempts), ``max_concurrency`` executions at once in
+    this process. ``broadcast`` (with a transport): run in every process rather than once
+    per cluster. ``wait=True`` makes the sender wait for local listeners before returning
+    (or before a route's response).
     """
     for names, argument in ((send, "send"), (listen, "listen")):
         if isinstance(names, str):
@@ -97,6 +88,7 @@ def observable(
             )
     if not send and not listen:
         raise ObservableError("observable() needs send=[...] and/or listen=[...] event names.")
+    NO_POLICY.merged(**policy)  # an unknown or invalid policy field fails at decoration
 
     def decorate(target: F) -> F:
         if isinstance(target, staticmethod | classmethod):
@@ -107,7 +99,7 @@ def observable(
                     "registered with attach(instance)."
                 )
             return type(target)(decorate(target.__func__))
-        spec = _merged_spec(target, send, listen, wait, broadcast, timeout, retry, max_concurrency)
+        spec = _merged_spec(target, send, listen, wait, broadcast, policy)
         registry = active_registry()
         if hasattr(target, ATTACH_HOOK):
             _register(registry, spec, spec.func)
@@ -136,12 +128,21 @@ def attach(instance: object, registry: Registry | None = None) -> list[Listener]
     return attached
 
 
-def _merged_spec(target: Any, send, listen, wait, broadcast, timeout, retry, max_concurrency):
+def _merged_spec(
+    target: Any,
+    send: list[str] | tuple[str, ...],
+    listen: list[str] | tuple[str, ...],
+    wait: bool | None,
+    broadcast: bool,
+    policy: dict[str, Any],
+) -> ObservableSpec:
+    """The spec of ``target`` with this decoration's arguments (a second ``@observable``
+    on the same function adds to the first)."""
     previous = observable_spec(target)
     if previous is None:
         func = getattr(target, "__wrapped__", target) if hasattr(target, ATTACH_HOOK) else target
         return ObservableSpec(
-            func, tuple(send), tuple(listen), wait, broadcast, timeout, retry, max_concurrency
+            func, tuple(send), tuple(listen), wait, broadcast, NO_POLICY.merged(**policy)
         )
     return replace(
         previous,
@@ -149,9 +150,7 @@ def _merged_spec(target: Any, send, listen, wait, broadcast, timeout, retry, max
         listen=tuple(dict.fromkeys((*previous.listen, *listen))),
         wait=previous.wait if wait is None else wait,
         broadcast=previous.broadcast or broadcast,
-        timeout=previous.timeout if timeout is None else timeout,
-        retry=previous.retry if retry is None else retry,
-        max_concurrency=previous.max_concurrency if max_concurrency is None else max_concurrency,
+        policy=previous.policy.merged(**policy),
     )
 
 

@@ -1,11 +1,10 @@
-"""Listener: a function, its compiled binding and its resilience policy."""
+"""Listener: a function, its compiled binding and its policy (``policy.py``)."""
 
 from __future__ import annotations
 
 import inspect
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -15,28 +14,10 @@ from anyio.lowlevel import RunVar
 
 from ravyn.events.binding import BindingPlan, compile_binding
 from ravyn.events.envelope import Event
+from ravyn.events.policy import NO_POLICY, ListenerPolicy
 from ravyn.settings import DEFAULT_SYNC_LISTENER_THREADS
 
 logger = structlog.get_logger("ravyn.events")
-
-
-@dataclass(frozen=True, slots=True)
-class Retry:
-    """Run a failing listener up to ``attempts`` times in all, waiting ``backoff`` seconds
-    before the second attempt and twice as long before each next one (at most
-    ``max_backoff``)."""
-
-    attempts: int = 3
-    backoff: float = 0.1
-    max_backoff: float = 5.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("Retry(attempts=...) counts every attempt: give 1 or more.")
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
 
 
 _sync_listener_threads: RunVar[CapacityLimiter] = RunVar("ravyn_sync_listener_threads")
@@ -73,44 +54,30 @@ class Listener:
 
     ``call(event)`` always returns a coroutine: sync functions run in a thread of their own
     pool (`sync_listener_threads`) so a blocking listener never stalls the event loop nor
-    takes the threads of sync routes.
+    takes the threads of sync routes. ``policy`` says how it runs (a ``ListenerPolicy``, or
+    its fields as keywords: ``timeout=``, ``retry=``, ``max_concurrency=``...);
+    ``broadcast`` is its scope with a transport (every process, not once per cluster).
     """
 
-    __slots__ = (
-        "func",
-        "name",
-        "events",
-        "plan",
-        "timeout",
-        "retry",
-        "max_concurrency",
-        "broadcast",
-        "is_async",
-        "has_policy",
-        "call",
-    )
+    __slots__ = ("func", "name", "events", "plan", "policy", "broadcast", "is_async", "call")
 
     def __init__(
         self,
         func: Callable[..., Any],
         events: tuple[str, ...],
         *,
-        timeout: float | None = None,
-        retry: Retry | int | None = None,
-        max_concurrency: int | None = None,
         broadcast: bool = False,
+        policy: ListenerPolicy = NO_POLICY,
+        **policy_fields: Any,
     ) -> None:
-        if max_concurrency is not None and max_concurrency < 1:
-            raise ValueError("max_concurrency must be 1 or more (None means unlimited).")
         self.func = func
         self.name = listener_name(func)
         self.events = events
         self.plan: BindingPlan = compile_binding(func, self.name)
-        self.timeout = timeout
-        self.retry = Retry(attempts=retry) if isinstance(retry, int) else retry
-        self.max_concurrency = max_concurrency
+        self.policy = policy.merged(**policy_fields) if policy_fields else policy
         self.broadcast = broadcast
         self.is_async = inspect.iscoroutinefunction(func)
+        timeout = self.policy.timeout
         if timeout is not None and not self.is_async:
             logger.warning(
                 "listener_timeout_cannot_stop_a_thread",
@@ -120,13 +87,12 @@ class Listener:
                 "past the timeout it is reported as timed out and finishes late in its "
                 "thread; make it async def to cut it short",
             )
-        self.has_policy = timeout is not None or retry is not None or max_concurrency is not None
         self.call: Callable[[Event], Coroutine[Any, Any, Any]] = (
             self.plan.invoke if self.is_async else self._call_in_thread
         )
 
     async def _call_in_thread(self, event: Event) -> Any:
-        if self.timeout is None:
+        if self.policy.timeout is None:
             return await anyio.to_thread.run_sync(
                 self.plan.invoke, event, limiter=sync_listener_threads()
             )
@@ -146,7 +112,7 @@ class Listener:
                         listener=self.name,
                         event_name=event.name,
                         event_id=event.id,
-                        timeout=self.timeout,
+                        timeout=self.policy.timeout,
                         seconds=round(time.monotonic() - started, 3),
                     )
 

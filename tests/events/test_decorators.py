@@ -110,7 +110,7 @@ def test_decorating_twice_registers_once(registry: Registry) -> None:
 
     [listener] = registry.listeners
     assert listener.events == ("a", "b")
-    assert listener.timeout == 1
+    assert listener.policy.timeout == 1
     assert observable_spec(twice).listen == ("a", "b")
 
 

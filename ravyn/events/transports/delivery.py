@@ -134,7 +134,7 @@ class Deliveries:
         """
         heartbeat = asyncio.create_task(self._keep_alive(listener, keep_alive, every))
         try:
-            if listener.max_concurrency == 1 or len(messages) == 1:
+            if listener.policy.max_concurrency == 1 or len(messages) == 1:
                 return [await self.durable(listener, data, delivery) for data, delivery in messages]
             return await asyncio.gather(
                 *(self.durable(listener, data, delivery) for data, delivery in messages)

@@ -1,0 +1,355 @@
+"""Fan-out: run the listeners of events in this process, each isolated from the others.
+
+Each listener coroutine is started at once (``eager.py``): one that finishes in its first
+step never gets a task; one that suspends goes on in a pooled task and counts as in flight
+(``capacity.py``). A *wave* is the set of executions one call started (an emit, a received
+batch), so ``wait=True`` waits for its own listeners only. Every execution is made by
+``PolicyRunner.execution`` (``policy.py``), whatever path leads here, and ends in one of
+the outcome methods below, which update the counters, tell the taps and log failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from contextvars import Context, Token, copy_context
+from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
+import structlog
+
+from ravyn.events.capacity import Capacity
+from ravyn.events.context import current_bus_var, current_event_var
+from ravyn.events.eager import SUSPENDED, EagerRunner, Session
+from ravyn.events.envelope import Event
+from ravyn.events.errors import ListenerBindingError
+from ravyn.events.listener import Listener
+from ravyn.events.metrics import Counters, Metrics
+from ravyn.events.policy import PolicyRunner
+from ravyn.events.registry import Registry
+
+if TYPE_CHECKING:
+    from ravyn.events.bus import EventBus
+
+logger = structlog.get_logger("ravyn.events")
+
+
+class BusTap(Protocol):
+    """Sees what a bus does (``ravyn.events.testing.capture`` is one): every event emitted
+    and every listener execution's end (``error`` None when it succeeded)."""
+
+    def emitted(self, event: Event) -> None: ...
+
+    def finished(self, event: Event, listener: Listener, error: BaseException | None) -> None: ...
+
+
+class Target:
+    """One listener of one event name, with the counters its executions update."""
+
+    __slots__ = ("listener", "counters", "event_counters")
+
+    def __init__(self, listener: Listener, counters: Counters, event_counters: Counters) -> None:
+        self.listener = listener
+        self.counters = counters
+        self.event_counters = event_counters
+
+    def delivered(self) -> None:
+        self.counters.delivered += 1
+        self.event_counters.delivered += 1
+
+    def in_flight(self, change: int) -> None:
+        self.counters.in_flight += change
+        self.event_counters.in_flight += change
+
+    def count(self, counter: str) -> None:
+        """Add one to a counter of a rare outcome (``failed``, ``dropped``...)."""
+        for counters in (self.counters, self.event_counters):
+            setattr(counters, counter, getattr(counters, counter) + 1)
+
+
+class Targets:
+    """The listeners of one event name as targets, and the event's counters. Built from
+    one registry lookup (``listeners``), so a changed registry makes a new one."""
+
+    __slots__ = ("listeners", "targets", "counters")
+
+    def __init__(self, listeners: tuple[Listener, ...], metrics: Metrics, name: str) -> None:
+        self.listeners = listeners
+        self.counters = metrics.for_event(name)
+        self.targets = tuple(
+            Target(listener, metrics.for_listener(listener.name), self.counters)
+            for listener in listeners
+        )
+
+
+class Wave:
+    """The executions started by one fan-out call, and its options: ``broadcast_only``
+    (a transport's broadcast feed), ``may_wait`` for room at ``max_in_flight`` (never for a
+    listener's own emits: it holds a slot itself), ``emitted`` (count the events as emitted
+    here: no transport counted them)."""
+
+    __slots__ = ("broadcast_only", "may_wait", "emitted", "pending", "waiter")
+
+    def __init__(self, *, broadcast_only: bool, may_wait: bool, emitted: bool) -> None:
+        self.broadcast_only = broadcast_only
+        self.may_wait = may_wait
+        self.emitted = emitted
+        self.pending = 0
+        self.waiter: asyncio.Future[None] | None = None
+
+    async def wait(self) -> None:
+        """Until every execution of the wave that went on in a task has ended."""
+        if self.pending:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+
+    def ended(self) -> None:
+        self.pending -= 1
+        if not self.pending and self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+class FanOut:
+    """Runs the listeners of one bus (``owner``, made current for its listeners)."""
+
+    def __init__(
+        self,
+        owner: EventBus,
+        registry: Registry,
+        metrics: Metrics,
+        capacity: Capacity,
+        taps: list[BusTap],
+    ) -> None:
+        self.owner = owner
+        self.registry = registry
+        self.metrics = metrics
+        self.capacity = capacity
+        self.taps = taps
+        self.policy = PolicyRunner(self.count)
+        self.stopping = False
+        self._runner: EagerRunner | None = None
+        self._targets: dict[str, Targets] = {}
+        self._deferred: list[tuple[Event, Targets, Context]] = []
+
+    # -- running -----------------------------------------------------------------------
+
+    async def run(self, events: Sequence[Event], wave: Wave) -> None:
+        """Start the listeners of every event; at ``max_in_flight`` (when the wave may
+        wait) wait for room, then go on from the listener that found none."""
+        index, first = 0, 0
+        while True:
+            stopped_at = self._start_all(events, index, first, wave)
+            if stopped_at is None:
+                return
+            index, first = stopped_at
+            name = events[index].name
+            await self.capacity.wait_for_room(name, self.targets(name).counters)
+
+    async def defer(self, events: Sequence[Event], may_wait: bool) -> None:
+        """Queue the events for the next turn of the loop, where every event deferred in
+        the turn starts back to back. Each holds an in-flight slot until then, so
+        ``idle()``, ``stop()`` and backpressure count it."""
+        capacity = self.capacity
+        if may_wait and capacity.full:
+            await capacity.wait_for_room(events[0].name, self.targets(events[0].name).counters)
+        if not self._deferred:
+            self.runner().loop.call_soon(self._start_deferred)
+        context = copy_context()  # listeners see the emitter's context, as when eager
+        for event in events:
+            targets = self.targets(event.name)
+            targets.counters.emitted += 1
+            self._deferred.append((event, targets, context))
+        capacity.in_flight += len(events)
+
+    async def deliver(self, event: Event, listener: Listener) -> None:
+        """Run ONE listener with its policy in this task; raise its final failure."""
+        tokens = self._enter_listener_context(event)
+        target = Target(
+            listener, self.metrics.for_listener(listener.name), self.metrics.for_event(event.name)
+        )
+        target.in_flight(1)
+        try:
+            await self.policy.execution(event, listener)
+        except Exception as exc:
+            self.failed(event, target, exc)
+            raise
+        else:
+            target.delivered()
+            self._tell_taps(event, listener, None)
+        finally:
+            target.in_flight(-1)
+            current_event_var.reset(tokens[0])
+            current_bus_var.reset(tokens[1])
+
+    def runner(self) -> EagerRunner:
+        """The eager runner of the running loop (a new loop starts with nothing counted)."""
+        runner = self._runner
+        if runner is None or runner.loop is not asyncio.get_running_loop():
+            # A new event loop (the default bus across tests or asyncio.run calls): work
+            # left on a closed loop can never finish, so stop counting it.
+            self.capacity.reset()
+            self.policy.reset()
+            self._deferred.clear()
+            runner = self._runner = EagerRunner(self._on_done)
+        return runner
+
+    async def close(self, grace_period: float) -> None:
+        """Cancel what still runs (each ends as ``dropped``) and wait for it to end."""
+        if self._runner is None:
+            return
+        self._runner.cancel()
+        with anyio.move_on_after(grace_period, shield=True) as scope:
+            await self._runner.wait_closed()
+        if scope.cancelled_caught:
+            logger.error(
+                "listeners_ignored_cancellation",
+                still_running=self.capacity.in_flight,
+                hint="a listener catches CancelledError without re-raising it",
+            )
+        self._runner = None
+
+    def targets(self, name: str) -> Targets:
+        """The targets of ``name``, rebuilt when the registry changed."""
+        listeners = self.registry.listeners_for(name)
+        targets = self._targets.get(name)
+        if targets is None or targets.listeners is not listeners:
+            targets = self._targets[name] = Targets(listeners, self.metrics, name)
+        return targets
+
+    # -- starting ----------------------------------------------------------------------
+
+    def _start_all(
+        self, events: Sequence[Event], index: int, first: int, wave: Wave
+    ) -> tuple[int, int] | None:
+        """Start the listeners of ``events[index:]`` (of the first from listener ``first``)
+        in one runner session; at ``max_in_flight`` return where to resume."""
+        runner = self.runner()
+        session = runner.enter()
+        try:
+            for position in range(index, len(events)):
+                event = events[position]
+                targets = self.targets(event.name)
+                if wave.emitted and not first:
+                    targets.counters.emitted += 1
+                if targets.targets:
+                    resume = self._start(session, event, targets, first, wave)
+                    if resume is not None:
+                        return position, resume
+                first = 0
+            return None
+        finally:
+            runner.exit(session)
+
+    def _start_deferred(self) -> None:
+        """Start every deferred event's listeners, back to back, in one runner session.
+        Fan-outs in a row keep the bus's code hot in the CPU caches: through a server,
+        each costs less than one fan-out between each two requests' handling."""
+        deferred, self._deferred = self._deferred, []
+        wave = Wave(broadcast_only=False, may_wait=False, emitted=False)  # nobody waits
+        runner = self.runner()
+        session = runner.enter()
+        try:
+            for event, targets, context in deferred:
+                context.run(self._start, session, event, targets, 0, wave)
+                self.capacity.free()
+        finally:
+            runner.exit(session)
+
+    def _start(
+        self, session: Session, event: Event, targets: Targets, first: int, wave: Wave
+    ) -> int | None:
+        """Start the listeners from index ``first`` (those that suspend go on in a task);
+        return the index to resume from when the wave must wait for room, else None."""
+        event_context = copy_context()
+        event_context.run(self._enter_listener_context, event)
+        runner = self._runner
+        assert runner is not None  # the caller entered this session on it
+        step = runner.step
+        execution = self.policy.execution
+        capacity = self.capacity
+        broadcast_only, may_wait = wave.broadcast_only, wave.may_wait
+        items = targets.targets
+        for index in range(first, len(items)):
+            target = items[index]
+            listener = target.listener
+            if broadcast_only and not listener.broadcast:
+                continue
+            if may_wait and capacity.in_flight >= capacity.max_in_flight:
+                return index
+            try:
+                coro = execution(event, listener)
+            except Exception as exc:  # a binding failure, raised before any await
+                self.failed(event, target, exc)
+                continue
+            outcome = step(session, coro, event_context.copy(), (event, target, wave))
+            if outcome is None:
+                target.delivered()
+                if self.taps:
+                    self._tell_taps(event, listener, None)
+            elif outcome is SUSPENDED:
+                capacity.in_flight += 1
+                wave.pending += 1
+                target.in_flight(1)
+            else:
+                self.failed(event, target, outcome)
+        return None
+
+    def _enter_listener_context(self, event: Event) -> tuple[Token[Any], Token[Any]]:
+        """A listener sees the event it runs for (causation) and this bus (its
+        ``trigger_event`` calls land here)."""
+        return current_event_var.set(event), current_bus_var.set(self.owner)
+
+    # -- outcomes ----------------------------------------------------------------------
+
+    def _on_done(self, token: tuple[Event, Target, Wave], exc: BaseException | None) -> None:
+        """An execution that went on in a task has ended."""
+        event, target, wave = token
+        target.in_flight(-1)
+        if exc is None:
+            target.delivered()
+            self._tell_taps(event, target.listener, None)
+        elif isinstance(exc, asyncio.CancelledError) and self.stopping:
+            target.count("dropped")
+            self._tell_taps(event, target.listener, exc)
+            logger.warning(
+                "listener_cancelled",
+                **_about(event, target.listener),
+                reason="bus stopped before the listener finished (grace period over)",
+            )
+        else:
+            self.failed(event, target, exc)
+        wave.ended()
+        self.capacity.free()
+
+    def failed(self, event: Event, target: Target, exc: BaseException) -> None:
+        """Count, tell and log a failed execution (exception, timeout or binding)."""
+        target.count("failed")
+        self._tell_taps(event, target.listener, exc)
+        if isinstance(exc, ListenerBindingError):
+            reason = "binding"
+        elif isinstance(exc, TimeoutError):
+            reason = "timeout"
+        else:
+            reason = "exception"
+        logger.error(
+            "listener_failed",
+            **_about(event, target.listener),
+            reason=reason,
+            error=repr(exc),
+            exc_info=exc,
+        )
+
+    def count(self, event: Event, listener: Listener, counter: str) -> None:
+        """Add one to ``counter`` of the event and the listener (the policy's outcomes)."""
+        Target(
+            listener, self.metrics.for_listener(listener.name), self.metrics.for_event(event.name)
+        ).count(counter)
+
+    def _tell_taps(self, event: Event, listener: Listener, error: BaseException | None) -> None:
+        for tap in self.taps:
+            tap.finished(event, listener, error)
+
+
+def _about(event: Event, listener: Listener) -> dict[str, str]:
+    """The log fields naming one listener execution."""
+    return {"event_name": event.name, "event_id": event.id, "listener": listener.name}
