@@ -48,12 +48,12 @@ def test_without_a_target_serves_main_app_then_app_app(tmp_path):
     (tmp_path / "app.py").write_text(HOME_APP.format(module="app"))
     port = free_port()
     with running("run", "--port", str(port), cwd=tmp_path, log=tmp_path / "a.log") as server:
-        server.wait_for("Application startup complete")
+        server.wait_for("Uvicorn running on")  # bound, and the app started
         assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"module": "app"}
     (tmp_path / "main.py").write_text(HOME_APP.format(module="main"))
     port = free_port()
     with running("run", "--port", str(port), cwd=tmp_path, log=tmp_path / "m.log") as server:
-        server.wait_for("Application startup complete")
+        server.wait_for("Uvicorn running on")  # bound, and the app started
         assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"module": "main"}
 
 
@@ -65,7 +65,7 @@ def test_factory_app_dir_env_file_root_path_and_proxy_headers(tmp_path):
     options = ["--factory", "--app-dir", "src", "--env-file", ".env", "--root-path", "/api"]
     command = ["run", "service:create_app", "--port", str(port), *options]
     with running(*command, cwd=tmp_path, log=tmp_path / "server.log") as server:
-        server.wait_for("Application startup complete")
+        server.wait_for("Uvicorn running on")  # bound, and the app started
         answer = httpx.get(
             f"http://127.0.0.1:{port}/whoami", headers={"X-Forwarded-For": "203.0.113.7"}
         ).json()
@@ -104,7 +104,7 @@ def test_https_with_a_certificate(tmp_path):
     port = free_port()
     tls = ["--ssl-certfile", "cert.pem", "--ssl-keyfile", "key.pem"]
     with running("run", "--port", str(port), *tls, cwd=tmp_path, log=tmp_path / "s.log") as server:
-        server.wait_for("Application startup complete")
+        server.wait_for("Uvicorn running on")  # bound, and the app started
         trusting = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
         answer = httpx.get(f"https://127.0.0.1:{port}/", verify=trusting)
     assert answer.json() == {"module": "app"}
@@ -118,7 +118,7 @@ def test_reload_watches_the_reload_dir(tmp_path: Path):
     command = ["run", "service:create_app", "--factory", "--port", str(port), "--reload"]
     options = ["--app-dir", "src", "--reload-dir", "src"]
     with running(*command, *options, cwd=tmp_path, log=tmp_path / "s.log") as server:
-        server.wait_for("Application startup complete")
+        server.wait_for("Application startup complete")  # the socket is bound before
         assert httpx.get(f"http://127.0.0.1:{port}/whoami").json()["version"] == 1
         source.write_text(SERVICE.replace('"version": 1', '"version": 2'))
         server.wait_for("Application startup complete", count=2)
@@ -131,5 +131,5 @@ def test_the_readme_command_serves_the_first_app(tmp_path):
     with running(
         "run", "docs_src.first_app:app", "--port", str(port), log=tmp_path / "s.log"
     ) as server:
-        server.wait_for("Application startup complete")
+        server.wait_for("Uvicorn running on")  # bound, and the app started
         assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"hello": "world"}

@@ -31,7 +31,7 @@ def test_the_docs_app_and_worker_meet_on_the_app_prefix(redis_url, tmp_path):
         running(*app_command, log=tmp_path / "app.log", REDIS_URL=redis_url) as app,
         running(*worker_command, *worker_options, log=tmp_path / "worker.log") as worker,
     ):
-        app.wait_for("Application startup complete")
+        app.wait_for("Uvicorn running on")  # bound, and the app started
         worker.wait_for("worker_ready")
         response = httpx.post(
             f"http://127.0.0.1:{port}/register", json={"email": "pair@example.com"}
