@@ -28,15 +28,22 @@ from lilya.staticfiles import StaticFiles
 from ravyn.events.bus import EventBus
 from ravyn.events.context import bus_context
 from ravyn.events.decorators import attach
-from ravyn.events.listener import use_sync_listener_threads
+from ravyn.events.envelope import Event
+from ravyn.events.listener import Listener, use_sync_listener_threads
 from ravyn.events.registry import active_registry
 from ravyn.events.transports.contract import TransportUnavailable
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.extensions import Extension
-from ravyn.logging import Table
+from ravyn.logging import Table, ensure_logging
 from ravyn.loop_monitor import LoopStallMonitor
 from ravyn.middleware.definitions import build_stack, normalize_middleware
-from ravyn.middleware.errors import ExceptionHandler, ExceptionMiddleware
+from ravyn.middleware.errors import (
+    ExceptionHandler,
+    ExceptionMiddleware,
+    OnError,
+    call_on_error,
+    report_error,
+)
 from ravyn.middleware.request_context import RequestContextMiddleware
 from ravyn.openapi.serving import documentation_routes
 from ravyn.routing.dependencies import Inject
@@ -65,6 +72,10 @@ class Ravyn:
     ``openapi_url`` ("/openapi.json"), ``docs_url`` ("/docs", Swagger UI),
     ``asyncapi_url`` ("/asyncapi.json"), ``events_docs_url`` ("/docs/events"); None turns
     one off.
+
+    Errors: ``on_error(exc, details)``, a plain function called with every error nothing
+    handled (a 500, a failed WebSocket handler, lifespan or listener) after it is logged;
+    ``details`` are the log line's fields. Hand them to a monitoring service there.
 
     Events: ``observers`` (modules, module names or objects with listener methods, imported
     or attached before the bus is built), ``event_transport`` (None: in memory; a URL or a
@@ -107,13 +118,23 @@ class Ravyn:
         static_dir: str | os.PathLike[str] | None = None,
         static_url: str | None = None,
         templates_dir: str | os.PathLike[str] | None = None,
+        on_error: OnError | None = None,
     ) -> None:
         if lifespan is not None and (on_startup or on_shutdown):
             raise ImproperlyConfigured(
                 "Use either lifespan= or on_startup=/on_shutdown=, not both: move the "
                 "startup and shutdown code into the lifespan context manager."
             )
+        if on_error is not None and (
+            inspect.iscoroutinefunction(on_error) or not callable(on_error)
+        ):
+            raise ImproperlyConfigured(
+                f"on_error must be a plain function on_error(exc, details), got {on_error!r}: "
+                "it runs where the error happened, so keep it quick and synchronous."
+            )
         self.settings = settings if settings is not None else RavynSettings.from_env()
+        ensure_logging(self.settings.log_json, self.settings.log_level)
+        self.on_error = on_error
         self.debug = self.settings.debug if debug is None else debug
         self.max_body_size = self.settings.max_body_size  # read per request by the binding
         self.max_form_parts = self.settings.max_form_parts
@@ -136,6 +157,8 @@ class Ravyn:
         self.title, self.version, self.description = title, version, description
         self.openapi_url, self.docs_url = openapi_url, docs_url
         self.asyncapi_url, self.events_docs_url = asyncapi_url, events_docs_url
+        if on_error is not None:
+            self.events.taps.append(_ReportListenerFailures(on_error))
         self.router = Router(routes=normalize_routes(routes or ()), redirect_slashes=False)
         self.router.default = TrailingSlashRedirect(self.router)
         static_dir = _pick(static_dir, self.settings.static_dir)
@@ -275,9 +298,10 @@ class Ravyn:
             if isinstance(exc, CONFIGURATION_ERRORS):  # its message says what to do
                 logger.error(f"lifespan_{phase}_failed", error=f"{type(exc).__name__}: {exc}")
                 logger.debug(f"lifespan_{phase}_traceback", exc_info=exc)
+                call_on_error(self.on_error, exc, {"event": f"lifespan_{phase}_failed"})
                 await send({"type": f"lifespan.{phase}.failed", "message": ""})
             else:
-                logger.error(f"lifespan_{phase}_failed", exc_info=exc)
+                report_error(self, f"lifespan_{phase}_failed", exc)
                 await send({"type": f"lifespan.{phase}.failed", "message": repr(exc)})
             raise
         await send({"type": "lifespan.shutdown.complete"})
@@ -341,6 +365,21 @@ def catalogue_table(catalogue: dict[str, Any]) -> Table:
         {"event": entry["name"], "senders": entry["senders"], "listeners": entry["listeners"]}
         for entry in catalogue["events"]
     )
+
+
+class _ReportListenerFailures:
+    """A bus tap handing each listener failure to the app's ``on_error`` (the bus logs it)."""
+
+    def __init__(self, on_error: OnError) -> None:
+        self.on_error = on_error
+
+    def emitted(self, event: Event) -> None:
+        pass
+
+    def finished(self, event: Event, listener: Listener, error: BaseException | None) -> None:
+        if isinstance(error, Exception):  # not a cancellation at shutdown
+            details = {"event_name": event.name, "event_id": event.id, "listener": listener.name}
+            call_on_error(self.on_error, error, {"event": "listener_failed", **details})
 
 
 async def _call(handler: Callable[[], Any]) -> None:

@@ -3,22 +3,40 @@
 Every ravyn logger is ``structlog.get_logger("ravyn.<area>")`` and logs key-value events, so
 one configuration renders the framework's lines and the application's alike. The standard
 library's loggers (uvicorn, asyncz, ...) are routed through the same renderer, so a process
-writes one format, JSON when JSON is asked.
+writes one format, JSON when JSON is asked. ``Ravyn()`` applies it (from its settings) when
+the process has not configured structlog itself.
+
+What the configuration guarantees, in both modes:
+
+- ravyn's error lines also go to the standard ``logging`` module (logger ``ravyn.<area>``,
+  level ERROR, with ``exc_info``), where Sentry's, Datadog's and OpenTelemetry's logging
+  integrations pick them up (the handler installed here does not print them twice);
+- a traceback is plain text, at most ``MAX_TRACEBACK_FRAMES`` frames per exception and
+  ``MAX_TRACEBACK_CHARS`` characters, never local variables (they hold passwords, request
+  bodies, headers), with the credentials of URLs masked: cheap to render, never a secret.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from typing import Any
 
 import msgspec
 import structlog
 
+from ravyn.utils.redaction import redact_credentials
 from ravyn.utils.tables import format_table
 
 # uvicorn gives these loggers handlers of their own: they would print in uvicorn's format.
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+MAX_TRACEBACK_FRAMES = 30
+MAX_TRACEBACK_CHARS = 20_000
+_ERROR_METHODS = frozenset({"error", "critical", "exception", "fatal"})
+_NOT_FORWARDED = frozenset({"event", "timestamp", "log_level", "level", "exc_info"})
+_FORWARDED = "ravyn_forwarded"  # marks a record whose line structlog already wrote
 
 _installed_handler: logging.Handler | None = None
 
@@ -47,21 +65,19 @@ def _install(json: bool | None, level: str | int) -> logging.Handler:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer: list[Any]
+    renderer: list[Any] = [format_exception]
     if json:
-        renderer = [
-            structlog.processors.dict_tracebacks,
-            structlog.processors.JSONRenderer(serializer=_json_line),
-        ]
+        renderer.append(structlog.processors.JSONRenderer(serializer=_json_line))
     else:
-        renderer = [_console_renderer()]
+        renderer.append(_console_renderer())
     structlog.configure(
-        processors=[structlog.contextvars.merge_contextvars, *stamped, *renderer],
+        processors=[structlog.contextvars.merge_contextvars, *stamped, forward_errors, *renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=StderrLogger,
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(lambda record: not getattr(record, _FORWARDED, False))
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.add_logger_name, *stamped],
@@ -80,6 +96,66 @@ def _install(json: bool | None, level: str | int) -> logging.Handler:
         server_logger.propagate = True
         server_logger.setLevel(logging.NOTSET)
     return handler
+
+
+def ensure_logging(json: bool | None, level: str | int) -> None:
+    """``configure_logging`` unless the process configured structlog already (its choice wins)."""
+    if not structlog.is_configured():
+        configure_logging(json=json, level=level)
+
+
+class StderrLogger(structlog.PrintLogger):
+    """Writes each line to ``sys.stderr`` as it is at that moment (servers and test runners
+    swap it), and keeps the logger's name for the standard ``logging`` module."""
+
+    def __init__(self, name: str = "", *args: Any) -> None:
+        super().__init__(sys.stderr)
+        self.name = name
+
+
+def forward_errors(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A structlog processor: hand ravyn's error lines to the standard ``logging`` module, at
+    ERROR with ``exc_info``, so the logging integrations of monitoring services capture them."""
+    if method_name in _ERROR_METHODS:
+        name = getattr(logger, "name", "")
+        if name == "ravyn" or name.startswith("ravyn."):
+            fields = " ".join(
+                f"{key}={value}" for key, value in event_dict.items() if key not in _NOT_FORWARDED
+            )
+            logging.getLogger(name).error(
+                redact_credentials(f"{event_dict.get('event')} {fields}".rstrip()),
+                exc_info=event_dict.get("exc_info"),
+                extra={_FORWARDED: True},
+            )
+    return event_dict
+
+
+def format_exception(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A structlog processor: ``exc_info`` -> ``exception``, a bounded plain traceback."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info:
+        if exc_info is True:
+            exc_info = sys.exc_info()
+        elif isinstance(exc_info, BaseException):
+            exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+        if exc_info[0] is not None:
+            event_dict["exception"] = render_traceback(exc_info[1])
+    return event_dict
+
+
+def render_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` (and its causes) as plain text: the innermost
+    ``MAX_TRACEBACK_FRAMES`` frames of each exception, no local variables, URL credentials
+    masked, cut to ``MAX_TRACEBACK_CHARS`` (the end, where the error is, is kept)."""
+    text = "".join(traceback.format_exception(exc, limit=-MAX_TRACEBACK_FRAMES))
+    if len(text) > MAX_TRACEBACK_CHARS:
+        text = "[traceback cut]\n" + text[-MAX_TRACEBACK_CHARS:]
+    return redact_credentials(text)
+
+
+def _never_locals(sio: Any, exc_info: Any) -> None:
+    """The console renderer's exception formatter, should ``exc_info`` reach it unformatted."""
+    sio.write("\n" + render_traceback(exc_info[1]))
 
 
 def parse_level(level: str | int) -> int:
@@ -113,7 +189,7 @@ def configured_handler(json: bool | None, log_level: str) -> logging.Handler:
 
 def _console_renderer() -> Any:
     """structlog's console line, then each ``Table`` value as an aligned table under it."""
-    console = structlog.dev.ConsoleRenderer()
+    console = structlog.dev.ConsoleRenderer(exception_formatter=_never_locals)
 
     def render(logger: Any, method_name: str, event_dict: dict[str, Any]) -> str:
         table_keys = [key for key, value in event_dict.items() if isinstance(value, Table)]

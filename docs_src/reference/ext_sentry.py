@@ -1,16 +1,16 @@
 # Verbatim from the reference docs: imports and style kept as users copy them.
 # ruff: noqa: E402, E722, F401, F811, I001, B904
-# Stand-in for sentry_sdk (not installed here): records the init call.
-import types
-
-sentry_options: dict = {}
-sentry_sdk = types.SimpleNamespace(init=lambda **options: sentry_options.update(options))
+import os
 
 from ravyn import get  # the sample uses get without importing it
 
 from ravyn import Ravyn
+import sentry_sdk
 
-sentry_sdk.init(dsn="your-sentry-dsn", traces_sample_rate=1.0)
+sentry_sdk.init(
+    dsn=os.environ["SENTRY_DSN"],  # the page writes dsn="your-sentry-dsn"
+    traces_sample_rate=1.0,
+)
 
 app = Ravyn()
 

@@ -88,7 +88,7 @@ class BridgeWebSocket(Endpoint):
                 return None
             try:
                 requested = _decode_subscribe(message.get("text") or message.get("bytes") or b"")
-            except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as error:
                 await _send_error(websocket, f'Expected {{"subscribe": ["event", ...]}}: {error}')
                 continue
             try:

@@ -1,5 +1,6 @@
 """Exceptions -> responses: HTTP errors keep their message, the application's own handlers
-win, and anything unhandled is a generic 500 plus one structlog error with the traceback.
+win, and anything unhandled is a generic 500, reported once: one error line with the
+traceback (which also reaches the standard ``logging`` module) and the app's ``on_error``.
 
 Sits inside the user's middleware, so a CORS middleware also decorates error responses,
 and once more around it, so an exception a middleware raises meets the same handlers.
@@ -23,7 +24,9 @@ from ravyn.requests import Request
 logger = structlog.get_logger("ravyn.errors")
 
 ExceptionHandler = Callable[[Request, Exception], Any]
+OnError = Callable[[BaseException, dict[str, Any]], Any]
 RESPONSE_STATE = "ravyn.response"
+REQUEST_ID = "ravyn.request_id"
 
 
 class ResponseState:
@@ -89,7 +92,7 @@ class ExceptionMiddleware:
                     await send_server_error(scope, send, exc, self.debug)
                 return
             if handler is self.handlers.get(500) and not isinstance(exc, LilyaHTTPException):
-                log_unhandled(scope, exc)  # the user's 500 page does not hide the traceback
+                report_unhandled(scope, exc)  # the user's 500 page does not hide the failure
             request = Request(scope, receive, send)
             response = handler(request, exc)
             if is_async_callable(handler):
@@ -144,12 +147,9 @@ def _field_errors(detail: Any) -> str:
 
 
 async def close_failed_websocket(websocket: WebSocket, exc: Exception) -> None:
-    """Log a WebSocket handler's failure and close with 1011 (internal error) if still open."""
-    logger.error(
-        "websocket_handler_failed",
-        path=websocket.scope.get("path"),
-        exc_info=(type(exc), exc, exc.__traceback__),
-    )
+    """Report a WebSocket handler's failure and close with 1011 (internal error) if still open."""
+    scope = websocket.scope
+    report_error(scope.get("app"), "websocket_handler_failed", exc, path=scope.get("path"))
     if websocket.application_state in (WebSocketState.CONNECTING, WebSocketState.CONNECTED):
         await websocket.close(code=1011)
 
@@ -163,18 +163,38 @@ async def send_http_error(send: Any, exc: LilyaHTTPException) -> None:
     await _send(send, status, error_body(exc.detail), exc.headers)
 
 
-def log_unhandled(scope: dict[str, Any], exc: Exception) -> None:
-    logger.error(
+def report_error(app: Any, event: str, exc: BaseException, **details: Any) -> None:
+    """Report an error nothing handled: an error line with its traceback (ravyn's logging
+    configuration also hands it to the standard ``logging`` module, where monitoring
+    integrations capture it), then the app's ``on_error(exc, details)``, if any."""
+    logger.error(event, **details, exc_info=(type(exc), exc, exc.__traceback__))
+    call_on_error(getattr(app, "on_error", None), exc, {"event": event, **details})
+
+
+def call_on_error(on_error: OnError | None, exc: BaseException, details: dict[str, Any]) -> None:
+    """Run the hook; its own failure is logged, never raised over the error it reports."""
+    if on_error is None:
+        return
+    try:
+        on_error(exc, details)
+    except Exception as hook_error:
+        logger.error("on_error_failed", error=repr(hook_error), exc_info=hook_error)
+
+
+def report_unhandled(scope: dict[str, Any], exc: Exception) -> None:
+    report_error(
+        scope.get("app"),
         "unhandled_exception",
+        exc,
         method=scope.get("method"),
         path=scope.get("path"),
-        exc_info=(type(exc), exc, exc.__traceback__),
+        request_id=scope.get(REQUEST_ID),
     )
 
 
 async def send_server_error(scope: dict[str, Any], send: Any, exc: Exception, debug: bool) -> None:
-    """A generic 500 (internals only when ``debug``), logged once with the traceback."""
-    log_unhandled(scope, exc)
+    """A generic 500 (internals only when ``debug``), reported once."""
+    report_unhandled(scope, exc)
     if debug:
         detail: Any = {
             "error": f"{type(exc).__name__}: {exc}",

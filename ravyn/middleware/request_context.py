@@ -15,13 +15,17 @@ from typing import Any
 import structlog
 
 from ravyn.events.context import correlation_context, request_trace_var
-from ravyn.middleware.errors import RESPONSE_STATE, ResponseState, send_server_error
+from ravyn.middleware.errors import (
+    REQUEST_ID,
+    RESPONSE_STATE,
+    ResponseState,
+    report_error,
+    send_server_error,
+)
 
 access_logger = structlog.get_logger("ravyn.access")
-logger = structlog.get_logger("ravyn.errors")
 
 REQUEST_ID_HEADER = b"x-request-id"
-REQUEST_ID = "ravyn.request_id"
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _W3C_TRACEPARENT = re.compile(rb"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 
@@ -61,12 +65,13 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_request_id)
         except Exception as exc:
             if state.started:
-                logger.error(
+                report_error(
+                    scope.get("app"),
                     "exception_after_response_started",
+                    exc,
                     method=scope["method"],
                     path=scope["path"],
                     request_id=request_id,
-                    exc_info=(type(exc), exc, exc.__traceback__),
                 )
             else:
                 await send_server_error(scope, send_with_request_id, exc, self.debug)

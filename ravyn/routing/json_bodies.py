@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from ravyn.exceptions import RequestValidationError
-from ravyn.routing.validation import malformed_body, validation_error
+from ravyn.routing.validation import deeply_nested_body, malformed_body, validation_error
 
 
 def pydantic_model(annotation: Any) -> type | None:
@@ -46,6 +46,8 @@ class MsgspecBody:
             raise validation_error("body", exc) from None
         except msgspec.DecodeError as exc:
             raise malformed_body(exc) from None
+        except RecursionError:  # msgspec decodes nested JSON recursively
+            raise deeply_nested_body() from None
 
 
 class PydanticBody:

@@ -1,5 +1,6 @@
 """The 4xx errors of binding a request: the 422 detail users read (where, and what is wrong),
-and the body's 400 (not JSON, a broken form), 413 (too large) and 415 (not sent as JSON)."""
+and the body's 400 (not JSON, nested too deeply, a broken form), 413 (too large) and 415 (not
+sent as JSON)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ def validation_error(source: str, exc: msgspec.ValidationError) -> RequestValida
 def malformed_body(exc: msgspec.DecodeError | str) -> HTTPException:
     """A 400 for a body that is not JSON at all."""
     return HTTPException(400, f"The request body is not valid JSON: {exc}")
+
+
+def deeply_nested_body() -> HTTPException:
+    """A 400 for a JSON body nested deeper than the decoder goes (a hostile body)."""
+    return HTTPException(
+        400, "The request body is nested too deeply: send JSON with fewer nested levels."
+    )
 
 
 def missing_body() -> RequestValidationError:

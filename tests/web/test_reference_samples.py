@@ -341,13 +341,6 @@ def test_redis_cache_value_from_body_or_query(redis_url):
     assert missing.json()["detail"][0]["loc"] == ["body", "value"]
 
 
-def test_unhandled_error_is_a_generic_500():
-    module = load("ext_sentry")
-    response = TestClient(module.app).get("/error")
-    assert (response.status_code, response.json()) == (500, {"detail": "Internal Server Error"})
-    assert module.sentry_options == {"dsn": "your-sentry-dsn", "traces_sample_rate": 1.0}
-
-
 def test_sync_handler_queues_a_celery_task():
     module = load("ext_celery")
     response = TestClient(module.app).post("/send-email", json={"to": "a@b.c", "subject": "Hi"})

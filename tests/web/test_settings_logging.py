@@ -7,7 +7,7 @@ import pytest
 import structlog
 
 from ravyn.app import Ravyn
-from ravyn.logging import configure_logging, get_logger
+from ravyn.logging import MAX_TRACEBACK_FRAMES, configure_logging, get_logger
 from ravyn.settings import RavynSettings
 
 pytestmark = pytest.mark.timeout(30)
@@ -67,3 +67,46 @@ def test_configure_logging_console_lines(monkeypatch):
             json.loads(line)
     finally:
         structlog.reset_defaults()
+
+
+def test_an_app_configures_logging_when_the_process_did_not():
+    structlog.reset_defaults()
+    try:
+        Ravyn(settings=RavynSettings(log_json=True, log_level="WARNING"))
+        assert structlog.is_configured()
+        configured = structlog.get_config()["processors"]
+        assert isinstance(configured[-1], structlog.processors.JSONRenderer)
+        before = structlog.get_config()
+        Ravyn(settings=RavynSettings(log_json=False))  # the first configuration stays
+        assert structlog.get_config() == before
+    finally:
+        structlog.reset_defaults()
+
+
+@pytest.mark.parametrize("json_lines", [True, False], ids=["json", "console"])
+def test_a_traceback_is_plain_bounded_and_never_shows_locals(monkeypatch, json_lines):
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+
+    def deep(level: int, password: str = "hunter2-secret") -> None:
+        if level:
+            deep(level - 1)
+        raise RuntimeError("cannot reach redis://:Sup3rSecretPw@db:6379/0")
+
+    try:
+        configure_logging(json=json_lines)
+        try:
+            deep(200)
+        except RuntimeError as exc:
+            get_logger("ravyn.errors").error("unhandled_exception", exc_info=exc)
+    finally:
+        structlog.reset_defaults()
+    output = stream.getvalue()
+    assert "hunter2-secret" not in output and "Sup3rSecretPw" not in output
+    assert "redis://***@db:6379/0" in output
+    text = json.loads(output)["exception"] if json_lines else output
+    assert text.startswith("Traceback") or "Traceback" in text.splitlines()[1]
+    assert "RuntimeError: cannot reach" in text.strip().splitlines()[-1]
+    # the innermost frames only: three shown, the rest of MAX_TRACEBACK_FRAMES counted
+    assert text.count(", in deep") == 4
+    assert f"[Previous line repeated {MAX_TRACEBACK_FRAMES - 4} more times]" in text
