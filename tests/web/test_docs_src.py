@@ -179,3 +179,10 @@ def test_uploads_sample():
         "body",
         "stars",
     ]
+
+
+def test_on_error_sample_counts_the_failure():
+    module = load_docs_module("docs_src/web/on_error.py")
+    response = TestClient(module.app).get("/checkout")
+    assert (response.status_code, response.json()) == (500, {"detail": "Internal Server Error"})
+    assert module.errors == {("unhandled_exception", "ConnectionError"): 1}
