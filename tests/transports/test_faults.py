@@ -140,6 +140,33 @@ async def test_a_consumer_whose_step_crashes_is_restarted_and_reported_unhealthy
     assert sorted(received) == list(range(1, 11))
 
 
+@pytest.mark.parametrize("replay_window", [None, 60.0], ids=["no-window", "window"])
+async def test_a_replayed_signed_event_runs_once_within_the_replay_window(
+    broker: Broker, replay_window: float | None
+) -> None:
+    """Signing proves who made an event, not that it is new: the same signed bytes put on
+    the stream again run the listener again, unless a replay window is set."""
+    runs: list[str] = []
+
+    async def on_order(event: Event) -> None:
+        runs.append(event.id)
+
+    registry, listener = registry_with(on_order, ("order.placed",))
+    signed = Codec(signer=Signer("s3cret")).encode(hand_made("order.placed", id="pay-once"))
+    options = {"secret": "s3cret", "replay_window": replay_window}
+    with structlog.testing.capture_logs() as logs:
+        async with EventBus(registry, transport=broker.transport(**options)):
+            await broker.inject("order.placed", signed)
+            await wait_until(lambda: runs, what="the first copy")
+            await broker.inject("order.placed", signed)  # an attacker replays it
+            await wait_until(lambda: broker.settled(listener.name, "order.placed"))
+            await asyncio.sleep(0.2)
+    expected = 1 if replay_window else 2
+    assert runs == ["pay-once"] * expected
+    refused = [log for log in logs if log["event"] == "event_replay_refused"]
+    assert len(refused) == 2 - expected
+
+
 async def test_a_listener_failing_its_last_attempt_is_dead_lettered(broker: Broker) -> None:
     attempts: list[str] = []
 

@@ -97,6 +97,7 @@ class BrokerOptions(TypedDict, total=False):
     max_deliveries: int
     max_buffer: int
     buffer_timeout: float
+    replay_window: float | None
 
 
 class BrokerTransport(ABC):
@@ -116,14 +117,19 @@ class BrokerTransport(ABC):
         max_deliveries: int = 5,
         max_buffer: int = 10_000,
         buffer_timeout: float = 5.0,
+        replay_window: float | None = None,
     ) -> None:
         """`format`: json or msgpack on the wire; `secret`: HMAC key signing every event
         (default from RAVYN_EVENT_SECRET); `max_event_size`: bytes, refused above on both
         sides; `max_deliveries`: deliveries without an outcome before a message is
         dead-lettered; `max_buffer` events wait in the outbox while the broker is away, an
-        emit waits `buffer_timeout` seconds for room in a full one."""
+        emit waits `buffer_timeout` seconds for room in a full one; `replay_window`:
+        seconds during which a durable listener refuses a second message with an event id
+        it already received (a replayed or duplicated event; off by default: it costs one
+        broker round trip per event)."""
         self.codec = Codec(format, max_size=max_event_size, signer=Signer.from_environment(secret))
         self.max_deliveries = max_deliveries
+        self.replay_window = replay_window
         self._outbox = Outbox(
             self._send, transport=self.kind, max_buffer=max_buffer, buffer_timeout=buffer_timeout
         )
@@ -149,7 +155,12 @@ class BrokerTransport(ABC):
         self._tasks = TransportTasks(self.kind)
         self._health = {}
         self._deliveries = Deliveries(
-            receiver, self.codec, transport=self.kind, max_deliveries=self.max_deliveries
+            receiver,
+            self.codec,
+            transport=self.kind,
+            max_deliveries=self.max_deliveries,
+            first_sight=self.acquire_once,
+            replay_window=self.replay_window,
         )
         interests = Interests.of(receiver.registry)
         try:

@@ -83,12 +83,24 @@ class Deliveries:
     """
 
     def __init__(
-        self, receiver: Receiver, codec: Codec, *, transport: str, max_deliveries: int
+        self,
+        receiver: Receiver,
+        codec: Codec,
+        *,
+        transport: str,
+        max_deliveries: int,
+        first_sight: Callable[[str, float], Awaitable[bool]] | None = None,
+        replay_window: float | None = None,
     ) -> None:
+        """`first_sight(key, ttl)` (the transport's `acquire_once`) with `replay_window`
+        seconds: a new message whose event id a listener already received within the window
+        is a replay (or a duplicate publish) and is acknowledged without running."""
         self.receiver = receiver
         self.codec = codec
         self.transport = transport
         self.max_deliveries = max_deliveries
+        self._first_sight = first_sight if replay_window else None
+        self._replay_window = replay_window or 0.0
         self._seen = SeenIds()
 
     async def durable(self, listener: Listener, data: bytes, delivery: int) -> Settlement:
@@ -102,6 +114,22 @@ class Deliveries:
             matches(pattern, event.name) for pattern in listener.events
         ):
             return ACK  # a broker wildcard wider than the listener's pattern
+        if (
+            self._first_sight is not None
+            and delivery == 1  # a redelivery of the same message is not a replay
+            and not await self._first_sight(
+                f"replay:{listener.name}:{event.id}", self._replay_window
+            )
+        ):
+            logger.warning(
+                "event_replay_refused",
+                transport=self.transport,
+                event_name=event.name,
+                event_id=event.id,
+                listener=listener.name,
+                reason="this listener already received this event id within replay_window",
+            )
+            return ACK
         if delivery > self.max_deliveries:
             error = (
                 f"delivered {delivery - 1} times without an outcome (its consumers died or "
