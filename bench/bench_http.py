@@ -6,6 +6,9 @@ JSON body (a msgspec Struct in both apps) and echoes it. The ASGI app is called 
 interleaved between the apps. Ravyn's access line is measured both filtered out by the log
 level and rendered as JSON (to /dev/null), since a production app writes one per request.
 
+A second table compares, in the ravyn app, GET /openapi.json (built at its first request,
+then the same bytes) with GET /hello: the document must cost no more than a plain GET.
+
 With ``--server``, the same two apps also run on uvicorn (1 worker, httptools + uvloop,
 pinned to CPU 0) loaded by ``wrk -t1 -c32`` (pinned to CPU 1), as in the field's anchors.
 
@@ -165,6 +168,21 @@ async def main(devnull) -> None:
             for name, _, _ in systems
         },
     )
+    await documents(ravyn)
+
+
+async def documents(ravyn: Ravyn) -> None:
+    """GET /openapi.json against GET /hello, after the document's first request."""
+    await measure(ravyn, "GET", "/openapi.json", 200)  # the first request builds it
+    rates: dict[str, list[float]] = {"GET /hello": [], "GET /openapi.json": []}
+    for _ in range(ROUNDS):
+        rates["GET /hello"].append(await measure(ravyn, "GET", "/hello", 200))
+        rates["GET /openapi.json"].append(await measure(ravyn, "GET", "/openapi.json", 200))
+    hello = statistics.median(rates["GET /hello"])
+    print(f"\nravyn documents, {REQUESTS:,} sequential requests, median of {ROUNDS} rounds")
+    for name, values in rates.items():
+        rate = statistics.median(values)
+        print(f"{name:<40} {rate:>11,.0f} req/s {rate / hello:>6.2f}x")
 
 
 def print_table(title: str, rates: dict[str, dict[str, float]]) -> None:
