@@ -170,6 +170,7 @@ class Ravyn:
         templates_dir = _pick(templates_dir, self.settings.templates_dir)
         self.templates = template_environment(templates_dir) if templates_dir else None
         self._stack: Any = None
+        self.extension_lifespans: list[Lifespan] = []
         self.extensions: dict[str, Extension] = {}
         for name, extension in (extensions or {}).items():
             self.add_extension(name, extension)
@@ -231,6 +232,12 @@ class Ravyn:
             )
         self.extensions[name] = extension
         extension.extend(self, **kwargs)
+
+    def add_lifespan(self, lifespan: Lifespan) -> None:
+        """Run ``lifespan(app)`` (an async context manager, as ``lifespan=``) while the app
+        runs, inside the bus and around the user's startup and shutdown: what an extension
+        opens (a database engine) is ready for them, and closed after them."""
+        self.extension_lifespans.append(lifespan)
 
     def _make_bus(
         self,
@@ -324,6 +331,8 @@ class Ravyn:
                     monitor = LoopStallMonitor(self.settings.loop_stall_threshold)
                     await stack.enter_async_context(monitor.watching())
                 self._log_catalogue()
+                for lifespan in self.extension_lifespans:
+                    await stack.enter_async_context(lifespan(self))
                 if self.user_lifespan is not None:
                     await stack.enter_async_context(self.user_lifespan(self))
                 else:

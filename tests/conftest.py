@@ -1,14 +1,17 @@
-"""Fixtures every test area shares: real broker servers, and docs_src samples."""
+"""Fixtures every test area shares: real broker and database servers, and docs_src samples."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
 
 import pytest
 
 from tests.support.samples import load_sample
-from tests.support.servers import NATSServer, RedisServer
+from tests.support.servers import NATSServer, PostgresServer, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +30,40 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.start()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server shared by a session's tests (fails under CI=true if
+    missing); ``postgres_url`` gives each test a database of its own on it."""
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        server.remove()
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A new, empty PostgreSQL database: ``postgresql+asyncpg://...``."""
+    import asyncpg
+
+    name = f"test_{os.getpid()}_{next(_databases)}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(postgres_server.url().replace("+asyncpg", ""))
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    return postgres_server.url(name)
 
 
 @pytest.fixture

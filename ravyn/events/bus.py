@@ -14,7 +14,7 @@ import anyio
 import structlog
 
 from ravyn.events.capacity import Capacity
-from ravyn.events.context import current_bus_var
+from ravyn.events.context import current_bus_var, emit_sink_var
 from ravyn.events.envelope import Event
 from ravyn.events.errors import BusClosedError
 from ravyn.events.fanout import BusTap, FanOut, Wave
@@ -132,10 +132,17 @@ class EventBus:
         when ``emit`` returns. ``defer=True`` (on a started bus) starts them on the next
         turn of the event loop instead, together with every other deferred event: for
         work that follows a response, where batching the fan-outs is cheaper.
+
+        Inside an emit sink's context (a database session with a transactional outbox) the
+        event goes to the sink instead, and is sent once the sink hands it to ``dispatch``.
         """
         self._check_open()
         event = make_event(name, payload, source, headers)
-        await self._dispatch((event,), wait, defer)
+        sink = emit_sink_var.get()
+        if sink is not None:
+            await sink.take((event,))
+        else:
+            await self._dispatch((event,), wait, defer)
         return event
 
     async def emit_many(
@@ -152,8 +159,19 @@ class EventBus:
         ``wait`` and ``defer`` as for ``emit``."""
         self._check_open()
         events = [make_event(name, payload, source, headers) for name in names]
-        await self._dispatch(events, wait, defer)
+        sink = emit_sink_var.get()
+        if sink is not None:
+            await sink.take(events)
+        else:
+            await self._dispatch(events, wait, defer)
         return events
+
+    async def dispatch(self, events: Sequence[Event]) -> None:
+        """Send events made earlier, as ``emit`` would (to the transport, else to the local
+        listeners), keeping their ids and headers: how an outbox relay sends what an emit
+        sink took. It never goes to a sink."""
+        self._check_open()
+        await self._dispatch(events, False, False)
 
     # -- delivering (what a transport calls: see transports/contract.py) ---------------
 

@@ -6,10 +6,10 @@ by a listener carry the causation and correlation ids of the event that triggere
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ravyn.events.bus import EventBus
@@ -20,6 +20,19 @@ current_event_var: ContextVar[Event | None] = ContextVar("ravyn_current_event", 
 request_trace_var: ContextVar[tuple[str, str | None] | None] = ContextVar(
     "ravyn_request_trace", default=None
 )
+
+
+class EmitSink(Protocol):
+    """Takes the events emitted in its context instead of the bus sending them.
+
+    A transactional outbox is one: it writes them in its database transaction, and its relay
+    hands them to ``EventBus.dispatch`` once that transaction committed.
+    """
+
+    async def take(self, events: Sequence[Event]) -> None: ...
+
+
+emit_sink_var: ContextVar[EmitSink | None] = ContextVar("ravyn_emit_sink", default=None)
 
 
 def current_bus() -> EventBus:
@@ -56,3 +69,13 @@ def correlation_context(correlation_id: str, traceparent: str | None = None) -> 
         yield
     finally:
         request_trace_var.reset(token)
+
+
+@contextmanager
+def emit_sink_context(sink: EmitSink) -> Iterator[EmitSink]:
+    """Events emitted inside the block (on any bus) go to ``sink``, not to listeners."""
+    token = emit_sink_var.set(sink)
+    try:
+        yield sink
+    finally:
+        emit_sink_var.reset(token)

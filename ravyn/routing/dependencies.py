@@ -27,43 +27,76 @@ class Inject:
     ``Request`` or by that name; ``websocket``/``WebSocket`` on a WebSocket route: the same
     connection) and other dependencies by name. Sync callables run on the
     event loop: keep them quick, or make them async.
+
+    ``before_response=True``: the generator's cleanup runs before the response is sent,
+    after the route's events are emitted, instead of after the response. For a transaction
+    that must commit for the request to succeed: a failed commit answers 500, never a
+    success already sent.
     """
 
-    __slots__ = ("callable", "use_cache")
+    __slots__ = ("callable", "use_cache", "before_response")
 
-    def __init__(self, callable_: Callable[..., Any], *, use_cache: bool = True) -> None:
+    def __init__(
+        self,
+        callable_: Callable[..., Any],
+        *,
+        use_cache: bool = True,
+        before_response: bool = False,
+    ) -> None:
         if not callable(callable_):
             raise ImproperlyConfigured(f"Inject() needs a callable, got {callable_!r}.")
         self.callable = callable_
         self.use_cache = use_cache
+        self.before_response = before_response
 
     def __repr__(self) -> str:
         return f"Inject({getattr(self.callable, '__qualname__', self.callable)!r})"
 
 
 class RequestScope:
-    """What one request's dependency resolution shares: the request, the cache, cleanups."""
+    """What one request's dependency resolution shares: the request, the cache, cleanups
+    (those to run before the response, and the others)."""
 
-    __slots__ = ("request", "cache", "exit_stack")
+    __slots__ = ("request", "cache", "exit_stack", "early_exit_stack")
 
     def __init__(self, request: Request) -> None:
         self.request = request
         self.cache: dict[int, Any] = {}
         self.exit_stack: AsyncExitStack | None = None
+        self.early_exit_stack: AsyncExitStack | None = None
 
-    def cleanups(self) -> AsyncExitStack:
+    def cleanups(self, before_response: bool = False) -> AsyncExitStack:
+        if before_response:
+            if self.early_exit_stack is None:
+                self.early_exit_stack = AsyncExitStack()
+            return self.early_exit_stack
         if self.exit_stack is None:
             self.exit_stack = AsyncExitStack()
         return self.exit_stack
 
+    @property
+    def closes_before_response(self) -> bool:
+        """Some cleanup must run before the response (``Inject(before_response=True)``)."""
+        return self.early_exit_stack is not None
+
+    async def close_before_response(self) -> None:
+        """Run the ``before_response`` cleanups of a request that succeeded so far; one
+        that raises (a failed commit) fails the request."""
+        stack, self.early_exit_stack = self.early_exit_stack, None
+        if stack is not None:
+            await stack.aclose()
+
     async def close(self, exc: BaseException | None) -> None:
         """Run the generator dependencies' cleanups, latest first. ``exc`` (what ended the
         request, if it failed) is raised at their ``yield``, so ``except`` can roll back."""
-        if self.exit_stack is not None:
+        for stack in (self.early_exit_stack, self.exit_stack):
+            if stack is None:
+                continue
             if exc is None:
-                await self.exit_stack.aclose()
+                await stack.aclose()
             else:
-                await self.exit_stack.__aexit__(type(exc), exc, exc.__traceback__)
+                await stack.__aexit__(type(exc), exc, exc.__traceback__)
+        self.early_exit_stack = self.exit_stack = None
 
 
 class DependencyPlan:
@@ -115,9 +148,10 @@ class DependencyPlan:
         elif kind == "sync":
             value = func(**kwargs)
         elif kind == "asyncgen":
-            value = await scope.cleanups().enter_async_context(self.context(**kwargs))
+            cleanups = scope.cleanups(inject.before_response)
+            value = await cleanups.enter_async_context(self.context(**kwargs))
         else:
-            value = scope.cleanups().enter_context(self.context(**kwargs))
+            value = scope.cleanups(inject.before_response).enter_context(self.context(**kwargs))
         if inject.use_cache:
             scope.cache[key] = value
         return value

@@ -133,15 +133,22 @@ class HandlerEndpoint:
             else:
                 result = await anyio.to_thread.run_sync(functools.partial(route.handler, **kwargs))
             spec = route.observable
+            # A before-response cleanup (a transaction's commit) takes the route's events
+            # in (a transactional outbox), so they are emitted before it.
+            commits = request_scope is not None and request_scope.closes_before_response
             if spec is None or not spec.send:
+                if commits:
+                    await request_scope.close_before_response()
                 await route.response.send(result, scope, receive, send, tasks)
                 return
             source = f"{scope['method']} {self.path}"
             wait = spec.wait
             if wait is None:
                 wait = getattr(scope.get("app"), "wait_for_listeners", False)
-            if wait:
-                await current_bus().emit_many(spec.send, result, wait=True, source=source)
+            if wait or commits:
+                await current_bus().emit_many(spec.send, result, wait=wait, source=source)
+                if commits:
+                    await request_scope.close_before_response()
                 await route.response.send(result, scope, receive, send, tasks)
             else:
                 await route.response.send(result, scope, receive, send, tasks)

@@ -1,4 +1,4 @@
-"""Real redis-server and nats-server processes for the transport tests.
+"""Real redis-server, nats-server and PostgreSQL processes for the tests.
 
 The tests promise behaviour across processes and server restarts, so they run against the
 real brokers: each server gets a free port on 127.0.0.1 and its own data directory, and can be
@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -126,3 +129,73 @@ class NATSServer(Server):
                 return json.loads(response.read()).get("status") == "ok"
         except (OSError, ValueError):
             return False
+
+
+def find_postgres_binary(name: str) -> str:
+    """A PostgreSQL server binary (Debian keeps them in /usr/lib/postgresql/N/bin), or fail
+    (CI) / skip (laptop) with how to get it."""
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}")) or [
+        Path(path) for path in filter(None, [shutil.which(name)])
+    ]
+    if found:
+        return str(found[-1])
+    message = f"{name} not found: install PostgreSQL (apt install postgresql)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+class PostgresServer(Server):
+    """A throwaway PostgreSQL cluster (``initdb``) owned by an unprivileged user: the server
+    refuses to run as root, so as root it runs as the ``postgres`` user Debian creates."""
+
+    USER = "ravyn"
+
+    def __init__(self) -> None:
+        # Under /tmp itself: pytest's root-owned tmp dirs are closed to the postgres user.
+        data_dir = Path(tempfile.mkdtemp(prefix="ravyn-postgres-"))
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(data_dir, owner.pw_uid, owner.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.cluster = data_dir / "cluster"
+        initdb = [find_postgres_binary("initdb"), "-D", str(self.cluster), "-U", self.USER]
+        subprocess.run(
+            [*self.as_user, *initdb, "--auth=trust", "--encoding=UTF8", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        command = [
+            *self.as_user,
+            find_postgres_binary("postgres"),
+            "-D", str(self.cluster),
+            "-p", str(port),
+            "-k", str(data_dir),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", "fsync=off",
+        ]  # fmt: skip
+        super().__init__(command, port, data_dir)
+        self.pg_isready = find_postgres_binary("pg_isready")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://{self.USER}@127.0.0.1:{self.port}/{database}"
+
+    def is_ready(self) -> bool:
+        command = [self.pg_isready, "-q", "-h", "127.0.0.1", "-p", str(self.port)]
+        return subprocess.run(command, check=False).returncode == 0
+
+    def stop(self) -> None:
+        """A fast shutdown signalled to the postmaster itself (runuser does not pass it on)."""
+        pid_file = self.cluster / "postmaster.pid"
+        if self.process is not None and self.process.poll() is None and pid_file.exists():
+            os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        super().stop()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.data_dir, ignore_errors=True)
