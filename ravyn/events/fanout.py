@@ -125,7 +125,7 @@ class FanOut:
         self.metrics = metrics
         self.capacity = capacity
         self.taps = taps
-        self.policy = PolicyRunner(self.count)
+        self.policy = PolicyRunner(self.count, metrics.refused)
         self.stopping = False
         self._runner: EagerRunner | None = None
         self._targets: dict[str, Targets] = {}

@@ -10,6 +10,7 @@ COUNTER_NAMES = (
     "failed",
     "retried",
     "timed_out",
+    "refused",
     "in_flight",
     "waiting",
     "dropped",
@@ -36,6 +37,9 @@ class Metrics:
     def __init__(self) -> None:
         self.events: dict[str, Counters] = {}
         self.listeners: dict[str, Counters] = {}
+        # refusals by resilience pattern and name ({"rate_limiter": {"api": 3}}): routes,
+        # middleware and listeners of the bus's app count here, rather than emit an event each
+        self.refusals: dict[str, dict[str, int]] = {}
 
     def for_event(self, name: str) -> Counters:
         counters = self.events.get(name)
@@ -49,10 +53,20 @@ class Metrics:
             counters = self.listeners[name] = Counters()
         return counters
 
+    def refused(self, pattern: str, name: str) -> None:
+        """One more call refused by the resilience pattern ``pattern`` named ``name``."""
+        by_name = self.refusals.setdefault(pattern, {})
+        by_name[name] = by_name.get(name, 0) + 1
+
     def snapshot(self) -> dict[str, Any]:
         """Plain data (for logs, a /metrics endpoint or a test):
-        ``{"events": {name: counters}, "listeners": {name: counters}}``."""
+        ``{"events": {name: counters}, "listeners": {name: counters},
+        "refusals": {pattern: {name: count}}}``."""
         return {
             "events": {name: c.as_dict() for name, c in sorted(self.events.items())},
             "listeners": {name: c.as_dict() for name, c in sorted(self.listeners.items())},
+            "refusals": {
+                pattern: dict(sorted(names.items()))
+                for pattern, names in sorted(self.refusals.items())
+            },
         }

@@ -8,6 +8,10 @@ Adding a field is one edit here: declare it on `ListenerPolicy` (its default mus
 "no policy": `trivial` is computed from every field, so it cannot be forgotten) and apply
 it in `PolicyRunner._run`. `observable(...)` and `Listener(...)` pass their policy keywords
 through to `ListenerPolicy` unchanged.
+
+The resilience fields (`rate_limit`, `bulkhead`, `circuit_breaker`) hold objects of
+`ravyn.resilience` that guard calls (`admit`/`release`, see `ravyn/resilience/policy.py`);
+this module only calls those two methods, so events import nothing of the web layer.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ravyn.events.errors import ListenerBindingError
 if TYPE_CHECKING:
     from ravyn.events.envelope import Event
     from ravyn.events.listener import Listener
+    from ravyn.resilience.policy import Policy
 
 logger = structlog.get_logger("ravyn.events")
 
@@ -50,22 +55,42 @@ class Retry:
 @dataclass(frozen=True, slots=True)
 class ListenerPolicy:
     """How one listener runs: ``timeout`` seconds per attempt, ``retry`` (a ``Retry`` or a
-    number of attempts), ``max_concurrency`` executions at once in this process."""
+    number of attempts), ``max_concurrency`` executions at once in this process.
+
+    Resilience (``ravyn.resilience``), checked before each attempt: ``rate_limit`` a
+    ``(RateLimiter, "50/s")`` pair (the listener waits for its turn: it smooths, never
+    drops), ``bulkhead`` a ``Bulkhead`` (waits for a slot; one bulkhead may be shared with
+    routes and other listeners), ``circuit_breaker`` a ``CircuitBreaker`` (while open the
+    listener is not called: the attempt fails, a retry waits until the circuit half-opens,
+    and with a transport a last failure is dead-lettered, so the event is never lost)."""
 
     timeout: float | None = None
     retry: Retry | None = None
     max_concurrency: int | None = None
-    # Resilience fields go here (ravyn/resilience): circuit_breaker, rate_limit, bulkhead,
-    # each defaulting to None and applied in PolicyRunner._run.
+    rate_limit: Policy | tuple[Any, str] | None = None
+    bulkhead: Policy | None = None
+    circuit_breaker: Policy | None = None
 
     trivial: bool = field(init=False, repr=False, compare=False)
     """No field set: the listener is called bare (the fast path), by construction."""
+    guards: tuple[Policy, ...] = field(init=False, repr=False, compare=False)
+    """The resilience fields set, in the order they admit an attempt."""
 
     def __post_init__(self) -> None:
         if isinstance(self.retry, int) and not isinstance(self.retry, bool):
             object.__setattr__(self, "retry", Retry(attempts=self.retry))
         if self.max_concurrency is not None and self.max_concurrency < 1:
             raise ValueError("max_concurrency must be 1 or more (None means unlimited).")
+        if isinstance(self.rate_limit, tuple):
+            if len(self.rate_limit) != 2 or not hasattr(self.rate_limit[0], "limit"):
+                raise ValueError('rate_limit takes a pair: rate_limit=(RateLimiter("x"), "50/s").')
+            limiter, rate = self.rate_limit
+            object.__setattr__(self, "rate_limit", limiter.limit(rate))
+        guards = (self.rate_limit, self.bulkhead, self.circuit_breaker)
+        for name, guard in zip(("rate_limit", "bulkhead", "circuit_breaker"), guards, strict=True):
+            if guard is not None and not hasattr(guard, "admit"):
+                raise ValueError(f"{name}={guard!r} is not a ravyn.resilience pattern.")
+        object.__setattr__(self, "guards", tuple(g for g in guards if g is not None))
         trivial = all(
             getattr(self, spec.name) == spec.default for spec in fields(self) if spec.init
         )
@@ -84,12 +109,17 @@ Count = Callable[["Event", "Listener", str], None]
 """Adds one to a named counter of an event and a listener (``retried``, ``timed_out``)."""
 
 
+Refused = Callable[[str, str], None]
+"""Counts a refusal by a resilience pattern (``pattern``, ``name``) in the bus metrics."""
+
+
 class PolicyRunner:
     """Applies listener policies for one bus: it holds the state a policy needs across
     executions (the concurrency limiter of each listener)."""
 
-    def __init__(self, count: Count) -> None:
+    def __init__(self, count: Count, refused: Refused) -> None:
         self._count = count
+        self._refused = refused
         self._limiters: dict[str, anyio.Semaphore] = {}
 
     def execution(self, event: Event, listener: Listener) -> Coroutine[Any, Any, Any]:
@@ -108,7 +138,9 @@ class PolicyRunner:
         attempts = policy.retry.attempts if policy.retry is not None else 1
         for attempt in range(1, attempts + 1):
             try:
-                if policy.max_concurrency is None:
+                if policy.guards:
+                    await self._guarded_attempt(event, listener)
+                elif policy.max_concurrency is None:
                     await self._attempt(event, listener)
                 else:
                     async with self._limiter(listener.name, policy.max_concurrency):
@@ -121,6 +153,9 @@ class PolicyRunner:
                     raise
                 self._count(event, listener, "retried")
                 delay = policy.retry.delay(attempt)
+                retry_after = getattr(exc, "retry_after", None)
+                if retry_after is not None:  # refused by an open circuit: try when it half-opens
+                    delay = max(delay, retry_after)
                 logger.warning(
                     "listener_retry",
                     event_name=event.name,
@@ -131,6 +166,31 @@ class PolicyRunner:
                     error=repr(exc),
                 )
                 await anyio.sleep(delay)
+
+    async def _guarded_attempt(self, event: Event, listener: Listener) -> None:
+        """One attempt admitted by the listener's resilience patterns (keyed by its name),
+        each told the outcome: a failure, or None when a pattern refused it."""
+        admitted: list[tuple[Policy, Any]] = []
+        failed: bool | None = None
+        try:
+            for guard in listener.policy.guards:
+                admitted.append((guard, await guard.admit(listener.name, wait=True)))
+            failed = True
+            if listener.policy.max_concurrency is None:
+                await self._attempt(event, listener)
+            else:
+                async with self._limiter(listener.name, listener.policy.max_concurrency):
+                    await self._attempt(event, listener)
+            failed = False
+        except Exception as exc:
+            pattern = getattr(exc, "pattern", None)
+            if pattern is not None and failed is None:
+                self._count(event, listener, "refused")
+                self._refused(pattern, exc.name)
+            raise
+        finally:
+            for guard, ticket in reversed(admitted):
+                guard.release(ticket, failed)
 
     async def _attempt(self, event: Event, listener: Listener) -> None:
         timeout = listener.policy.timeout

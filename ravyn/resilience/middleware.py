@@ -24,7 +24,7 @@ from ravyn.middleware.errors import RESPONSE_STATE, ResponseState, send_http_err
 from ravyn.resilience.bulkhead import Bulkhead
 from ravyn.resilience.circuit_breaker import CircuitBreaker
 from ravyn.resilience.load_shedder import LoadShedder
-from ravyn.resilience.policy import Refused, TimedOut
+from ravyn.resilience.policy import Refused, TimedOut, count_refusal
 from ravyn.resilience.rate_limiter import RateLimiter
 from ravyn.resilience.timeout import Deadlines
 
@@ -84,6 +84,7 @@ class ResilienceMiddleware:
         except Refused as refused:
             for index in range(len(tickets) - 1, -1, -1):
                 policies[index].release(tickets[index], None)
+            count_refusal(refused)
             await send_http_error(send, refused)
             return
         failed = True

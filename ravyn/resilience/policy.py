@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
+from ravyn.events.context import current_bus
 from ravyn.exceptions import HTTPException, ImproperlyConfigured
 
 
@@ -37,6 +38,12 @@ class Refused(HTTPException):
         self.pattern = pattern
         self.name = name
         self.retry_after = retry_after
+
+
+def count_refusal(refused: Refused) -> None:
+    """Count it in the metrics of the current bus (the app's), by pattern and name: a
+    refusal storm is a number to watch, not an event per refusal."""
+    current_bus().metrics.refused(refused.pattern, refused.name)
 
 
 class TimedOut(HTTPException):

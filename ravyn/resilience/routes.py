@@ -26,7 +26,14 @@ import structlog
 from lilya.requests import Request
 from lilya.responses import Response
 
-from ravyn.resilience.policy import Policy, Refused, TimedOut, is_failure, is_retryable
+from ravyn.resilience.policy import (
+    Policy,
+    Refused,
+    TimedOut,
+    count_refusal,
+    is_failure,
+    is_retryable,
+)
 from ravyn.resilience.rate_limiter import RateLimiter
 from ravyn.resilience.retry import RetryPolicy
 from ravyn.resilience.timeout import Deadlines
@@ -159,7 +166,11 @@ def _guard(policy: Policy, key: KeyFunction | None = None) -> Callable[[Handler]
                 else:
                     request = kwargs.pop(REQUEST_PARAMETER, None)
                 request_key = key(request) if request is not None else ""
-            ticket = await policy.admit(request_key)
+            try:
+                ticket = await policy.admit(request_key)
+            except Refused as refused:
+                count_refusal(refused)
+                raise
             failed: bool | None = True
             try:
                 result = await call(*args, **kwargs)

@@ -10,13 +10,21 @@ import pytest
 
 from ravyn.events import Event, EventBus, Listener, ListenerPolicy, Registry, Retry
 from ravyn.events.transports import MemoryTransport
+from ravyn.resilience import Bulkhead, CircuitBreaker, RateLimiter
 from tests.transports.brokers import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
 # A value that is a real policy for each field. A new field must be added here: the test
 # below then proves `trivial` knows it, so the fast path can never skip it.
-SAMPLES: dict[str, Any] = {"timeout": 1.0, "retry": Retry(attempts=2), "max_concurrency": 3}
+SAMPLES: dict[str, Any] = {
+    "timeout": 1.0,
+    "retry": Retry(attempts=2),
+    "max_concurrency": 3,
+    "rate_limit": (RateLimiter("sample"), "50/s"),
+    "bulkhead": Bulkhead(max_concurrent=2),
+    "circuit_breaker": CircuitBreaker("sample"),
+}
 
 
 def test_any_field_set_makes_the_policy_non_trivial() -> None:

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from ravyn.resilience import ResilienceMiddleware
+from tests.resilience.helpers import wait_until
 from tests.web.helpers import load_docs_module, serve
 
 pytestmark = pytest.mark.timeout(60)
@@ -89,3 +90,13 @@ def test_composite_middleware():
     assert middleware_of("composite_middleware") == [ResilienceMiddleware]
     with served("composite_middleware") as address:
         assert httpx.get(f"http://{address}/hello").json() == {"hello": "world"}
+
+
+def test_listeners():
+    module = load_docs_module("docs_src/resilience/listeners.py")
+    with serve(module.app) as address:
+        response = httpx.post(f"http://{address}/signups", json={"email": "ada@example.com"})
+        assert response.status_code == 201
+        wait_until(lambda: module.welcomed and module.profiles, what="both listeners")
+    assert module.welcomed == module.profiles == ["ada@example.com"]
+    assert module.database.active == 0 and module.mail_provider.state == "closed"
