@@ -136,8 +136,13 @@ def _send(channel_key: str, sender: str, senders: SenderIndex) -> dict[str, Any]
     return operation
 
 
+def listener_scope(listener: Any) -> str:
+    """``broadcast`` (runs in every process) or ``once-per-cluster``."""
+    return "broadcast" if listener.broadcast else "once-per-cluster"
+
+
 def _receive(channel_key: str, listener: Any, channels: dict[str, Any]) -> dict[str, Any]:
-    scope = "broadcast" if listener.broadcast else "once-per-cluster"
+    scope = listener_scope(listener)
     return {
         "action": "receive",
         "channel": {"$ref": f"#/channels/{channel_key}"},

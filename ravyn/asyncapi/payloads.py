@@ -22,7 +22,7 @@ class SenderIndex:
 
     def __init__(self, routes: list[Any]) -> None:
         self.routes: dict[str, str] = {}
-        self.functions: dict[str, Callable[..., Any]] = {}
+        self.functions: dict[str, Callable[..., Any] | None] = {}
         for endpoint in handler_endpoints(routes, schema_only=False):
             spec = endpoint.route.observable
             if spec is not None and spec.send:

@@ -31,9 +31,9 @@ def openapi_document(app: Any) -> dict[str, Any]:
             if method == "HEAD" and "GET" in route.methods:
                 continue
             operation_id = _unique(route.operation_id or route.name, method, operation_ids)
-            operation, schemes = build_operation(
-                route, endpoint.plan, path_names, operation_id, components
-            )
+            plan = endpoint.plan
+            assert plan is not None  # handler_endpoints compiles every endpoint it yields
+            operation, schemes = build_operation(route, plan, path_names, operation_id, components)
             paths.setdefault(path, {})[method.lower()] = operation
             for scheme in schemes:
                 security_schemes[scheme.name] = dict(scheme.definition)

@@ -31,13 +31,7 @@ def documentation_routes(app: Any) -> list[Path]:
 
         routes.append(_get(app.docs_url, CachedEndpoint(page, "text/html; charset=utf-8")))
         for name, content_type in ASSETS.items():
-            asset = directory / name
-            routes.append(
-                _get(
-                    f"{assets_url}/{name}",
-                    CachedEndpoint(lambda _, a=asset: a.read_bytes(), content_type),
-                )
-            )
+            routes.append(_get(f"{assets_url}/{name}", _file(directory / name, content_type)))
     if app.asyncapi_url:
         routes.append(_get(app.asyncapi_url, json_document(lambda: asyncapi_document(app))))
     if app.events_docs_url:
@@ -46,6 +40,11 @@ def documentation_routes(app: Any) -> list[Path]:
         )
         routes.append(_get(app.events_docs_url, events))
     return routes
+
+
+def _file(path: Any, content_type: str) -> CachedEndpoint:
+    """An asset, read from the disk at its first request."""
+    return CachedEndpoint(lambda _root_path: path.read_bytes(), content_type)
 
 
 def _get(path: str, endpoint: CachedEndpoint) -> Path:

@@ -44,7 +44,7 @@ from lilya.websockets import WebSocket
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.routing.dependencies import DependencyPlan, Inject, RequestScope
 from ravyn.routing.forms import form_media_type, read_form
-from ravyn.routing.json_bodies import body_decoder, pydantic_model
+from ravyn.routing.json_bodies import MsgspecBody, PydanticBody, body_decoder, pydantic_model
 from ravyn.routing.params import NOT_SET, Body, File, Param
 from ravyn.routing.request_body import request_body
 from ravyn.routing.uploads import UploadFile
@@ -179,6 +179,7 @@ class BindingPlan:
         }
         self.needs_request = bool(self.request_params or self.dependencies or self.guards)
         self.reads_body = bool(self.body_param or "body" in self.sources or self.file_params)
+        self.body_decoder: MsgspecBody | PydanticBody | None = None
         if self.body_param is not None:
             self.body_decoder = body_decoder(self.body_param[1])
         elif "body" in self.sources:
@@ -266,17 +267,17 @@ class BindingPlan:
         if body_param is not None:
             name, _, default = body_param
             if body:
-                kwargs[name] = self.body_decoder.decode(body)
+                kwargs[name] = self.body_decoder.decode(body)  # type: ignore[union-attr]
             elif default is not NOT_SET:
                 kwargs[name] = default
             else:
                 raise missing_body()
             return
-        fields = self.sources["body"]
+        source = self.sources["body"]
         if body:
-            fields.assign(self.body_decoder.decode(body), kwargs)
+            source.assign(self.body_decoder.decode(body), kwargs)  # type: ignore[union-attr]
         else:
-            fields.assign(fields.convert(_query(scope, fields.lists)), kwargs)
+            source.assign(source.convert(_query(scope, source.lists)), kwargs)
 
     def _bind_form(
         self, fields: list[tuple[str, str]], files: dict[str, list[UploadFile]], kwargs: dict

@@ -96,7 +96,7 @@ class _MultipartReader:
             callbacks[f"on_{event}"] = lambda data, start, end, event=event: self._seen.append(
                 (event, data[start:end])
             )
-        self._parser = MultipartParser(boundary, callbacks)
+        self._parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
 
     async def feed(self, chunk: bytes) -> None:
         try:

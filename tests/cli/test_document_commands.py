@@ -36,3 +36,21 @@ def test_an_unwritable_output_is_one_line_with_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("ravyn openapi: cannot write --output")
     assert "Traceback" not in result.stderr
+
+
+def test_events_shows_each_listener_scope_and_the_payload_fields():
+    result = ravyn("events", "docs_src.openapi.events_app:app")
+    assert result.returncode == 0, result.stderr
+    header, row = result.stdout.splitlines()[:2]
+    assert header.split() == ["EVENT", "SENDERS", "LISTENERS", "PAYLOAD"]
+    assert row.startswith("order.placed")
+    assert "events_app:refresh_dashboards (broadcast)" in row
+    assert "events_app:send_receipt," in row  # once per cluster: unmarked
+    assert row.endswith("order_id: integer, email: string, total: number")
+    as_json = json.loads(ravyn("events", "docs_src.openapi.events_app:app", "--json").stdout)
+    [entry] = as_json["events"]
+    assert entry["scopes"] == {
+        "docs_src.openapi.events_app:send_receipt": "once-per-cluster",
+        "docs_src.openapi.events_app:refresh_dashboards": "broadcast",
+    }
+    assert entry["payload_fields"][0] == {"name": "order_id", "type": "integer", "required": True}

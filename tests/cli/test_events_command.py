@@ -27,7 +27,7 @@ def isolated_first_app(monkeypatch):
 def test_events_prints_the_catalogue_table(capsys, isolated_first_app):
     main(["events", "docs_src.first_app:app"])
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["EVENT", "SENDERS", "LISTENERS"]
+    assert lines[0].split() == ["EVENT", "SENDERS", "LISTENERS", "PAYLOAD"]
     [row] = [line for line in lines if line.startswith("user_registered")]
     assert "docs_src.first_app:register" in row
     assert "docs_src.first_app:send_welcome_email" in row
@@ -49,7 +49,7 @@ def test_events_finds_app_py_in_the_current_directory(tmp_path):
     )
     result = ravyn("events", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1].split() == ["ping", "-", "app:pong"]
+    assert result.stdout.splitlines()[1].split() == ["ping", "-", "app:pong", "-"]
 
 
 def test_version():

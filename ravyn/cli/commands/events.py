@@ -1,4 +1,5 @@
-"""``ravyn events``: the app's event catalogue (who sends, who listens, the warnings)."""
+"""``ravyn events``: the app's event catalogue (who sends, who listens and in which scope,
+the payload's fields, the warnings)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 import msgspec
 
-from ravyn.app import catalogue_table
+from ravyn.asyncapi import asyncapi_document
+from ravyn.asyncapi.document import listener_scope
+from ravyn.asyncapi.summary import EventSummary, event_summaries
 from ravyn.cli.command import add_command
 from ravyn.cli.targets import default_target, load_app, make_importable
 from ravyn.utils.tables import format_table
@@ -25,15 +28,39 @@ def events(args: argparse.Namespace) -> None:
     app_dir = make_importable(args.app_dir)
     app = load_app(args.app or default_target(app_dir), factory=args.factory)
     catalogue = app.events.catalogue()
+    summaries = {summary.address: summary for summary in event_summaries(asyncapi_document(app))}
+    scopes = {listener.name: listener_scope(listener) for listener in app.events.registry.listeners}
     if args.json:
+        for entry in catalogue["events"]:
+            entry["scopes"] = {name: scopes[name] for name in entry["listeners"]}
+            entry["payload_fields"] = summaries[entry["name"]].fields
         print(msgspec.json.format(msgspec.json.encode(catalogue).decode()))
         return
-    print(format_catalogue(catalogue))
+    print(format_catalogue(catalogue, summaries, scopes))
 
 
-def format_catalogue(catalogue: dict[str, Any]) -> str:
-    """The catalogue as a text table: event, senders, listeners; then the warnings."""
-    rows = catalogue_table(catalogue)
+def format_catalogue(
+    catalogue: dict[str, Any], summaries: dict[str, EventSummary], scopes: dict[str, str]
+) -> str:
+    """The catalogue as a text table: event, senders, listeners (a broadcast one says so),
+    the payload's fields; then the warnings."""
+    rows = []
+    for entry in catalogue["events"]:
+        summary = summaries[entry["name"]]
+        rows.append(
+            {
+                "event": entry["name"],
+                "senders": entry["senders"],
+                "listeners": [
+                    f"{name} (broadcast)" if scopes.get(name) == "broadcast" else name
+                    for name in entry["listeners"]
+                ],
+                "payload": [
+                    f"{item.name}: {item.type}" + ("" if item.required else "?")
+                    for item in summary.fields or ()
+                ],
+            }
+        )
     lines = [format_table(rows)] if rows else ["(no events)"]
     lines += [f"warning: {warning['message']}" for warning in catalogue["warnings"]]
     return "\n".join(lines)
