@@ -39,11 +39,18 @@ def ravyn(*args: str, cwd: Path = ROOT, **variables: str) -> subprocess.Complete
 class Process:
     """A long-running ``ravyn`` command (server or worker); ``output`` is all it wrote."""
 
-    def __init__(self, args: list[str], cwd: Path, log: Path, variables: dict[str, str]) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        cwd: Path,
+        log: Path,
+        variables: dict[str, str],
+        program: str = "ravyn.cli",
+    ) -> None:
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ravyn.cli", *args],
+                [sys.executable, "-m", program, *args],
                 cwd=cwd,
                 env=environment(**variables),
                 stdout=out,
@@ -78,8 +85,11 @@ class Process:
 
 
 @contextmanager
-def running(*args: str, cwd: Path = ROOT, log: Path, **variables: str) -> Iterator[Process]:
-    process = Process(list(args), cwd, log, variables)
+def running(
+    *args: str, cwd: Path = ROOT, log: Path, program: str = "ravyn.cli", **variables: str
+) -> Iterator[Process]:
+    """``ravyn ARGS`` (or ``python -m PROGRAM ARGS``) until the block ends."""
+    process = Process(list(args), cwd, log, variables, program)
     try:
         yield process
     finally:

@@ -67,6 +67,9 @@ async def test_one_fire_time_runs_once_across_two_processes(make_transport, serv
     skipped = [entry for entry in logs if entry["event"] == "scheduled_job_skipped"]
     assert len(skipped) == 1
     assert skipped[0]["fire_time"] == fire_at.isoformat()
+    assert skipped[0]["log_level"] == "debug"  # the loser's every fire is not news
+    [done] = [entry for entry in logs if entry["event"] == "scheduled_job_done"]
+    assert done["log_level"] == "info"  # the run is
 
 
 async def test_jobs_run_from_a_persistent_asyncz_store(redis_url):

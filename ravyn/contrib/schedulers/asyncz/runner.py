@@ -122,11 +122,11 @@ class _Schedule:
             if transport is not None:
                 key = f"schedule:{job.name}:{fire_time}"  # the transport adds its prefix
                 if not await transport.acquire_once(key, job.lock_ttl):
-                    log.info("scheduled_job_skipped", reason="another process fired it")
+                    log.debug("scheduled_job_skipped", reason="another process fired it")
                     return
             with bus_context(self.bus):
                 await _call(job.func)
-            log.debug("scheduled_job_done")
+            log.info("scheduled_job_done")  # once per cluster: the skips are at debug
         except Exception:
             log.exception("scheduled_job_failed")
         finally:
