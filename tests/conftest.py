@@ -9,19 +9,9 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 
 import pytest
-import structlog
 
 from tests.support.samples import load_sample
 from tests.support.servers import NATSServer, PostgresServer, RedisServer
-
-
-@pytest.fixture(autouse=True)
-def structlog_configured_by_the_tests() -> None:
-    """The suite's logging is structlog's default (every level, for ``capture_logs``): an app
-    started in a test leaves it alone, as it does a user's own configuration. How an app
-    configures logging by itself is tested in processes of their own (tests/cli)."""
-    if not structlog.is_configured():
-        structlog.configure()
 
 
 @pytest.fixture(scope="session")
