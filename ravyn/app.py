@@ -14,7 +14,6 @@ import functools
 import importlib
 import inspect
 import os
-import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from types import ModuleType
@@ -25,12 +24,14 @@ from lilya.datastructures import State
 from lilya.routing import NoMatchFound, Router
 from lilya.staticfiles import StaticFiles
 
+from ravyn.contrib.schedulers.asyncz.runner import AppScheduler
+from ravyn.core.caches.base import CacheBackend
 from ravyn.events.bus import EventBus
 from ravyn.events.context import bus_context
 from ravyn.events.decorators import attach
 from ravyn.events.envelope import Event
 from ravyn.events.listener import Listener, use_sync_listener_threads
-from ravyn.events.registry import active_registry
+from ravyn.events.registry import Registry, active_registry
 from ravyn.events.transports.contract import TransportUnavailable
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.extensions import Extension
@@ -80,7 +81,9 @@ class Ravyn:
     Events: ``observers`` (modules, module names or objects with listener methods, imported
     or attached before the bus is built), ``event_transport`` (None: in memory; a URL or a
     Transport), ``wait_for_listeners`` (default for routes that send events),
-    ``max_in_flight``, ``grace_period``, ``enable_scheduler``.
+    ``max_in_flight``, ``grace_period``, ``enable_scheduler`` (``app.scheduler`` lists,
+    adds, pauses, resumes, runs and removes jobs while the app runs), ``cache`` (the backend
+    of ``@cache()`` without one in this app; by default an ``InMemoryCache`` of its own).
 
     Pages: ``static_dir`` served under ``static_url`` (default ``/static``, route name
     ``static``), ``templates_dir`` for Jinja2 templates (``ravyn.templating.render``).
@@ -108,6 +111,7 @@ class Ravyn:
         max_in_flight: int | None = None,
         grace_period: float | None = None,
         enable_scheduler: bool | None = None,
+        cache: CacheBackend | None = None,
         title: str = "Ravyn",
         version: str = "0.1.0",
         description: str | None = None,
@@ -154,6 +158,8 @@ class Ravyn:
             _pick(max_in_flight, self.settings.max_in_flight),
             _pick(grace_period, self.settings.grace_period),
         )
+        self.events.registry.cache = cache  # None: an InMemoryCache of its own, on first use
+        self.scheduler = AppScheduler(self.events)
         self.title, self.version, self.description = title, version, description
         self.openapi_url, self.docs_url = openapi_url, docs_url
         self.asyncapi_url, self.events_docs_url = asyncapi_url, events_docs_url
@@ -252,7 +258,9 @@ class Ravyn:
                 importlib.import_module(observer)
             elif not isinstance(observer, ModuleType):
                 instances.append(observer)
-        registry = active_registry()
+        # The app's own registry: it sees what modules declared in the active one, while
+        # what is registered on this app (observers, app.scheduler.add) stays its own.
+        registry = Registry(parent=active_registry())
         for instance in instances:
             attach(instance, registry)
         if isinstance(transport, str):
@@ -346,19 +354,7 @@ class Ravyn:
                 yield self
 
     def _scheduler_lifespan(self) -> AbstractAsyncContextManager[Any] | None:
-        if not self.enable_scheduler:
-            return None
-        try:
-            from ravyn.contrib.schedulers.asyncz.runner import scheduler_lifespan
-        except ImportError as exc:
-            decorator = sys.modules.get("ravyn.contrib.schedulers.asyncz.decorator")
-            if decorator is not None and getattr(decorator, "registered_jobs", None):
-                raise ImproperlyConfigured(
-                    "Scheduled jobs are declared but asyncz is not installed: "
-                    "pip install 'ravyn[scheduler]' (or pass enable_scheduler=False)."
-                ) from exc
-            return None
-        return scheduler_lifespan(self.events)
+        return self.scheduler.running() if self.enable_scheduler else None
 
     def _log_catalogue(self) -> None:
         catalogue = self.events.catalogue()

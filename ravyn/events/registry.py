@@ -1,7 +1,9 @@
-"""Registry: which listeners react to which event names, and who sends what.
+"""Registry: what is wired: listeners by event name, senders, scheduled jobs, the cache.
 
-One per app (with a process default), so two apps or two tests never see each other's
-listeners. Lookups by event name are cached; any registration clears the cache.
+One per app, on top of the process default (or of the registry active when the app was
+made): an app sees what its modules declared there, plus what was registered on the app
+itself, which no other app sees. So two apps or two tests never share listeners, jobs or
+caches. Lookups by event name are cached; any registration, here or below, clears it.
 """
 
 from __future__ import annotations
@@ -60,21 +62,64 @@ def matches(pattern: str, name: str) -> bool:
 
 
 class Registry:
-    """Listeners and senders by event name; the catalogue of what is wired."""
+    """Listeners, senders and scheduled jobs by name; the catalogue of what is wired.
 
-    def __init__(self) -> None:
+    With a ``parent``, it also sees everything registered there (live), while what is
+    registered here stays here. ``cache`` is the backend of ``@cache()`` without one for
+    code running on this registry's bus (made by ``ravyn.core.caches`` on first use).
+    """
+
+    def __init__(self, parent: Registry | None = None) -> None:
+        self.parent = parent
+        self.cache: Any = None
+        self.scheduler_options: dict[str, Any] | None = None
         self._listeners: dict[str, Listener] = {}
         self._senders: dict[str, Sender] = {}
+        self._jobs: dict[str, Any] = {}  # name -> ScheduledJob, or None: removed here
         self._runtime_events: set[str] = set()
         self._lookup: dict[str, tuple[Listener, ...]] = {}
+        self._changes = 0
+        self._parent_changes = parent.changes if parent is not None else 0
+
+    @property
+    def changes(self) -> int:
+        """Grows with every registration here or in a parent (for caches built on it)."""
+        return self._changes + (self.parent.changes if self.parent is not None else 0)
 
     @property
     def listeners(self) -> tuple[Listener, ...]:
-        return tuple(self._listeners.values())
+        return tuple(self._all_listeners().values())
 
     @property
     def senders(self) -> tuple[Sender, ...]:
-        return tuple(self._senders.values())
+        return tuple(self._all_senders().values())
+
+    @property
+    def jobs(self) -> tuple[Any, ...]:
+        """The scheduled jobs (``ravyn.contrib.schedulers``), in declaration order."""
+        jobs = dict(self.parent._all_jobs()) if self.parent is not None else {}
+        jobs.update(self._jobs)
+        return tuple(job for job in jobs.values() if job is not None)
+
+    def add_job(self, job: Any) -> Any:
+        """Register a scheduled job under ``job.name`` (replacing one of that name)."""
+        self._jobs[job.name] = job
+        self._changed()
+        return job
+
+    def remove_job(self, name: str) -> None:
+        """Forget the job ``name`` here (a parent's job is hidden, not removed there)."""
+        if self.parent is not None and name in self.parent._all_jobs():
+            self._jobs[name] = None
+        else:
+            self._jobs.pop(name, None)
+        self._changed()
+
+    def options_for_scheduler(self) -> dict[str, Any]:
+        """The asyncz scheduler options set here, else in a parent, else none."""
+        if self.scheduler_options is not None:
+            return self.scheduler_options
+        return self.parent.options_for_scheduler() if self.parent is not None else {}
 
     def add_listener(self, listener: Listener) -> Listener:
         """Register ``listener``; one with the same name is replaced (decorating twice or
@@ -83,9 +128,9 @@ class Registry:
         Raises ListenerBindingError when a sender's typed payload lacks a field the listener
         requires.
         """
-        for sender in self._senders.values():
+        for sender in self._all_senders().values():
             _check_compatible(sender, listener)
-        previous = self._listeners.get(listener.name)
+        previous = self._all_listeners().get(listener.name)
         if previous is not None and _origin(previous.func) is not _origin(listener.func):
             logger.warning(
                 "listener_replaced",
@@ -94,23 +139,27 @@ class Registry:
                 "a unique name (functions made by a factory need distinct __qualname__)",
             )
         self._listeners[listener.name] = listener
-        self._lookup.clear()
+        self._changed()
         return listener
 
     def add_sender(self, sender: Sender) -> Sender:
         """Record a sender, for the catalogue and the payload cross-check."""
-        for listener in self._listeners.values():
+        for listener in self._all_listeners().values():
             _check_compatible(sender, listener)
         self._senders[sender.name] = sender
+        self._changed()
         return sender
 
     def listeners_for(self, name: str) -> tuple[Listener, ...]:
         """Every listener selected by event ``name`` (exact names and wildcards), cached."""
+        if self.parent is not None and self.parent.changes != self._parent_changes:
+            self._parent_changes = self.parent.changes
+            self._lookup.clear()
         found = self._lookup.get(name)
         if found is None:
             found = tuple(
                 listener
-                for listener in self._listeners.values()
+                for listener in self._all_listeners().values()
                 if any(matches(pattern, name) for pattern in listener.events)
             )
             self._lookup[name] = found
@@ -121,7 +170,8 @@ class Registry:
         """What is wired, as plain data: events with their senders and listeners, and
         warnings for events sent with no listener and listeners of events nothing sends."""
         sent: dict[str, list[str]] = {}
-        for sender in self._senders.values():
+        listeners = self._all_listeners().values()
+        for sender in self._all_senders().values():
             for name in sender.events:
                 sent.setdefault(name, []).append(sender.name)
         for name in self._runtime_events - sent.keys():  # emitted, but no declared sender
@@ -129,7 +179,7 @@ class Registry:
         names = set(sent)
         names.update(
             pattern
-            for listener in self._listeners.values()
+            for listener in listeners
             for pattern in listener.events
             if compile_pattern(pattern) is None
         )
@@ -159,7 +209,7 @@ class Registry:
                 "message": f"{listener.name} listens to {pattern!r} but no sender emits it "
                 "(trigger_event or another process may; check the name).",
             }
-            for listener in self._listeners.values()
+            for listener in listeners
             for pattern in listener.events
             if not any(matches(pattern, name) for name in sent)
         )
@@ -168,9 +218,28 @@ class Registry:
     def _match_uncached(self, name: str) -> list[Listener]:
         return [
             listener
-            for listener in self._listeners.values()
+            for listener in self._all_listeners().values()
             if any(matches(pattern, name) for pattern in listener.events)
         ]
+
+    def _changed(self) -> None:
+        self._changes += 1
+        self._lookup.clear()
+
+    def _all_listeners(self) -> dict[str, Listener]:
+        if self.parent is None:
+            return self._listeners
+        return {**self.parent._all_listeners(), **self._listeners}
+
+    def _all_senders(self) -> dict[str, Sender]:
+        if self.parent is None:
+            return self._senders
+        return {**self.parent._all_senders(), **self._senders}
+
+    def _all_jobs(self) -> dict[str, Any]:
+        if self.parent is None:
+            return self._jobs
+        return {**self.parent._all_jobs(), **self._jobs}
 
 
 def _origin(func: Any) -> Any:

@@ -6,7 +6,7 @@ import anyio
 import pytest
 from structlog.testing import capture_logs
 
-from ravyn.core.caches.decorator import cache, default_cache
+from ravyn.core.caches.decorator import cache, current_cache
 from ravyn.core.caches.memory import InMemoryCache
 
 pytestmark = pytest.mark.timeout(10)
@@ -342,8 +342,8 @@ async def test_default_backend_is_the_shared_default_cache():
         return "value"
 
     await uses_default()
-    assert await default_cache.get("uses_default") == "value"
-    await default_cache.delete("uses_default")
+    assert await current_cache().get("uses_default") == "value"
+    await current_cache().delete("uses_default")
 
 
 def test_cache_above_a_route_handler_tells_to_swap_the_order():

@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 from ravyn.contrib.schedulers.asyncz.decorator import scheduler
 from ravyn.contrib.schedulers.asyncz.runner import configure_scheduler, scheduler_lifespan
 from ravyn.events.bus import EventBus
-from ravyn.events.registry import Registry, use_registry
+from ravyn.events.registry import Registry, active_registry, use_registry
 from ravyn.events.transports.nats import NATSTransport
 from ravyn.events.transports.redis import RedisTransport
 
@@ -57,7 +57,7 @@ async def test_one_fire_time_runs_once_across_two_processes(
     async def cluster_job() -> None:
         runs.append("ran")
 
-    with use_registry(Registry()) as registry, capture_logs() as logs:
+    with use_registry(Registry(parent=active_registry())) as registry, capture_logs() as logs:
         first = EventBus(registry, transport=make_transport(url))
         second = EventBus(registry, transport=make_transport(url))
         finished = 0
@@ -109,7 +109,7 @@ async def test_jobs_run_from_a_persistent_asyncz_store(redis_url):
     async def stored_job() -> None:
         ran.set()
 
-    with use_registry(Registry()) as registry:
+    with use_registry(Registry(parent=active_registry())) as registry:
         async with EventBus(registry) as bus, scheduler_lifespan(bus) as asyncz_scheduler:
             assert store.redis.hexists("test.sched.tasks", "stored_job")
             assert [task.id for task in asyncz_scheduler.get_tasks()] == ["stored_job"]

@@ -7,7 +7,6 @@ from asyncz.triggers import IntervalTrigger
 from structlog.testing import capture_logs
 
 from ravyn.app import Ravyn
-from ravyn.contrib.schedulers.asyncz import decorator
 from ravyn.contrib.schedulers.asyncz.decorator import scheduler
 from ravyn.events import Registry, observable, trigger_event, use_registry
 from ravyn.exceptions import ImproperlyConfigured
@@ -128,7 +127,6 @@ def test_observers_instances_listen_through_the_app():
 
 
 def test_declared_jobs_run_while_the_app_runs_and_emit_on_its_bus(monkeypatch):
-    monkeypatch.setattr(decorator, "registered_jobs", [])
     ticked = threading.Event()
     with use_registry(Registry()):
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from ravyn import Ravyn
-from ravyn.contrib.schedulers.asyncz import decorator as scheduler_decorator
 from ravyn.events import use_registry
 from ravyn.events.testing import capture
 from ravyn.testclient import TestClient
@@ -218,16 +217,12 @@ def test_file_pipeline_invalid_upload_is_deleted_and_reported():
 
 
 async def test_scheduled_cleanup_fans_out_to_five_listeners():
-    saved = list(scheduler_decorator.registered_jobs)
-    try:
-        module = load("obs_scheduled_cleanup")
-        assert "daily_cleanup" in [job.name for job in scheduler_decorator.registered_jobs]
-        module.app.enable_scheduler = False  # the job fires at 2 AM: call it by hand
-        async with module.app.running():
-            assert await module.run_daily_cleanup() == {"status": "cleanup_started"}
-            await module.app.events.idle()
-    finally:
-        scheduler_decorator.registered_jobs[:] = saved
+    module = load("obs_scheduled_cleanup")
+    assert "daily_cleanup" in [job.name for job in module.app.events.registry.jobs]
+    module.app.enable_scheduler = False  # the job fires at 2 AM: call it by hand
+    async with module.app.running():
+        assert await module.run_daily_cleanup() == {"status": "cleanup_started"}
+        await module.app.events.idle()
     assert sorted(module.calls) == [
         "cleanup_logs:30",
         "delete_temp_files",

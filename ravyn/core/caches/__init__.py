@@ -5,7 +5,7 @@
 """
 
 from ravyn.core.caches.base import CacheBackend, make_key
-from ravyn.core.caches.decorator import cache, default_cache
+from ravyn.core.caches.decorator import cache, current_cache
 from ravyn.core.caches.memory import InMemoryCache
 
-__all__ = ["CacheBackend", "InMemoryCache", "cache", "default_cache", "make_key"]
+__all__ = ["CacheBackend", "InMemoryCache", "cache", "current_cache", "make_key"]

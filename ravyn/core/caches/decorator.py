@@ -23,16 +23,26 @@ import structlog
 
 from ravyn.core.caches.base import CacheBackend, check_ttl, make_key
 from ravyn.core.caches.memory import InMemoryCache
+from ravyn.events.context import current_bus
 
 logger = structlog.get_logger("ravyn.cache")
 
 F = TypeVar("F", bound=Callable[..., Any])
 KeyFunction = Callable[..., str]
 KeyBuilder = Callable[[tuple[Any, ...], dict[str, Any]], str]
+Backend = Callable[[], CacheBackend]
 
-default_cache = InMemoryCache()
-"""The backend used when `cache(...)` is given none; invalidate with
-`await default_cache.delete(key)`."""
+
+def current_cache() -> CacheBackend:
+    """The backend of `cache(...)` given none: the one of the app serving this task
+    (`Ravyn(cache=...)`, by default an `InMemoryCache` of its own), else the process
+    default. Invalidate with `await current_cache().delete(key)`."""
+    registry = current_bus().registry
+    if registry.cache is None:
+        registry.cache = InMemoryCache()
+    backend: CacheBackend = registry.cache
+    return backend
+
 
 _MISSING = object()
 
@@ -70,9 +80,10 @@ def cache(
     The key is the function's `__name__` when it is called without arguments, else
     `name:<digest of the arguments>` (see `make_key`); `key=` is a callable receiving the
     call's arguments and returning the whole key. `ttl=None` uses the backend's default.
+    Without `backend`, each call uses `current_cache()`: two apps never share entries.
     """
     check_ttl(ttl)
-    chosen_backend = default_cache if backend is None else backend
+    chosen_backend = current_cache if backend is None else (lambda: backend)
 
     def decorate(func: F) -> F:
         if hasattr(func, "__ravyn_attach_observable__"):
@@ -96,20 +107,22 @@ def cache(
 
 
 def _async_cached(
-    func: Callable[..., Any], backend: CacheBackend, ttl: float | None, key_for: KeyBuilder
+    func: Callable[..., Any], backend_now: Backend, ttl: float | None, key_for: KeyBuilder
 ) -> Callable[..., Any]:
-    flights: dict[str, _Flight] = {}
+    flights: dict[tuple[int, str], _Flight] = {}  # one flight per backend and key
 
     async def cached(*args: Any, **kwargs: Any) -> Any:
         cache_key = key_for(args, kwargs)
+        backend = backend_now()
+        flight_key = (id(backend), cache_key)
         hit = await _guarded(backend.get, cache_key, _MISSING)
         if hit is not _MISSING:
             return hit
-        while (flight := flights.get(cache_key)) is not None:
+        while (flight := flights.get(flight_key)) is not None:
             await flight.done.wait()
             if flight.finished:
                 return flight.outcome()
-        flight = flights[cache_key] = _Flight(anyio.Event())
+        flight = flights[flight_key] = _Flight(anyio.Event())
         try:
             # A flight may have landed (stored its value and left) between our miss and
             # our lead: read again rather than compute twice.
@@ -126,20 +139,22 @@ def _async_cached(
                 await _guarded(backend.set, cache_key, value, ttl)
             return value
         finally:
-            del flights[cache_key]
+            del flights[flight_key]
             flight.done.set()
 
     return cached
 
 
 def _sync_cached(
-    func: Callable[..., Any], backend: CacheBackend, ttl: float | None, key_for: KeyBuilder
+    func: Callable[..., Any], backend_now: Backend, ttl: float | None, key_for: KeyBuilder
 ) -> Callable[..., Any]:
-    flights: dict[str, _Flight] = {}
+    flights: dict[tuple[int, str], _Flight] = {}  # one flight per backend and key
     flights_lock = threading.Lock()
 
     def cached(*args: Any, **kwargs: Any) -> Any:
         cache_key = key_for(args, kwargs)
+        backend = backend_now()
+        flight_key = (id(backend), cache_key)
         hit = _run_from_sync(_guarded, backend.get, cache_key, _MISSING)
         if hit is not _MISSING:
             return hit
@@ -148,10 +163,10 @@ def _sync_cached(
         may_wait = not _event_loop_running_here()
         while True:
             with flights_lock:
-                flight = flights.get(cache_key)
+                flight = flights.get(flight_key)
                 if flight is None or not may_wait:
                     flight = _Flight(threading.Event())
-                    flights.setdefault(cache_key, flight)
+                    flights.setdefault(flight_key, flight)
                     break
             flight.done.wait()
             if flight.finished:
@@ -172,8 +187,8 @@ def _sync_cached(
             return value
         finally:
             with flights_lock:
-                if flights.get(cache_key) is flight:
-                    del flights[cache_key]
+                if flights.get(flight_key) is flight:
+                    del flights[flight_key]
             flight.done.set()
 
     return cached

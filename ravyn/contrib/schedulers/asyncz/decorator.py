@@ -1,8 +1,9 @@
 """`@scheduler(...)`: declare that a function runs on a schedule.
 
-Declaring only records a `ScheduledJob` in `registered_jobs` when the module is imported;
-the app's lifespan (`scheduler_lifespan`) starts them. The function itself is returned
-unchanged, so calling it by hand still runs it (and sends its events).
+Declaring registers a `ScheduledJob` in the active registry when the module is imported,
+as `@observable` registers a listener; the app's scheduler (`AppScheduler`) starts the
+jobs of its registry. The function itself is returned unchanged, so calling it by hand
+still runs it (and sends its events).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any, TypeVar
+
+from ravyn.events.registry import Registry, active_registry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,10 +42,6 @@ class ScheduledJob:
         return f"{self.func.__module__}:{self.func.__qualname__}"
 
 
-registered_jobs: list[ScheduledJob] = []
-"""Every job declared so far, in import order; read by `scheduler_lifespan`."""
-
-
 def scheduler(
     name: str | None = None,
     cron: str | None = None,
@@ -62,25 +61,43 @@ def scheduler(
     `misfire_grace_time` (asyncz: `mistrigger_grace_time`), `next_run_time`, `store`,
     `executor`, `args`, `kwargs`. Place it above `@observable(send=[...])`.
     """
+    make = job_factory(name, cron, trigger, timezone=timezone, lock_ttl=lock_ttl, **options)
+
+    def declare(func: F) -> F:
+        register_job(active_registry(), make(func))
+        return func
+
+    return declare
+
+
+def job_factory(
+    name: str | None = None,
+    cron: str | None = None,
+    trigger: Any = None,
+    *,
+    timezone: tzinfo | str | None = None,
+    lock_ttl: float = DEFAULT_LOCK_TTL,
+    **options: Any,
+) -> Callable[[Callable[..., Any]], ScheduledJob]:
+    """Check the arguments of `@scheduler(...)` (or `app.scheduler.add`) now; return what
+    makes the job of a function."""
     job_trigger = _trigger_from(cron, trigger, timezone)
     task_options = _checked_options(options)
     if lock_ttl <= 0:
         raise ValueError(f"lock_ttl must be a positive number of seconds, got {lock_ttl!r}")
 
-    def declare(func: F) -> F:
+    def make(func: Callable[..., Any]) -> ScheduledJob:
         if not callable(func):
             raise TypeError(f"@scheduler decorates a function, got {func!r}")
-        job = ScheduledJob(
+        return ScheduledJob(
             name=name or func.__name__,
             func=func,
             trigger=job_trigger,
             options=task_options,
             lock_ttl=lock_ttl,
         )
-        _register(job)
-        return func
 
-    return declare
+    return make
 
 
 def _trigger_from(cron: str | None, trigger: Any, timezone: tzinfo | str | None) -> Any:
@@ -121,15 +138,12 @@ def _checked_options(options: dict[str, Any]) -> dict[str, Any]:
     return renamed
 
 
-def _register(job: ScheduledJob) -> None:
+def register_job(registry: Registry, job: ScheduledJob) -> ScheduledJob:
     """Add a job; re-importing its module replaces it, another function may not take its name."""
-    for index, existing in enumerate(registered_jobs):
-        if existing.name == job.name:
-            if existing.origin != job.origin:
-                raise ValueError(
-                    f"two scheduled jobs are named {job.name!r} ({existing.origin} and "
-                    f"{job.origin}): give one of them @scheduler(name=...)"
-                )
-            registered_jobs[index] = job
-            return
-    registered_jobs.append(job)
+    for existing in registry.jobs:
+        if existing.name == job.name and existing.origin != job.origin:
+            raise ValueError(
+                f"two scheduled jobs are named {job.name!r} ({existing.origin} and "
+                f"{job.origin}): give one of them @scheduler(name=...)"
+            )
+    return registry.add_job(job)
