@@ -52,6 +52,7 @@ from ravyn.routing.fallbacks import TrailingSlashRedirect, allowed_methods
 from ravyn.routing.gateways import Include, finalize_routes, normalize_route, normalize_routes
 from ravyn.routing.handlers import RouteHandler, WebSocketHandler
 from ravyn.settings import RavynSettings
+from ravyn.shutdown import Shutdown
 
 logger = structlog.get_logger("ravyn.app")
 
@@ -146,6 +147,7 @@ class Ravyn:
         self.wait_for_listeners = _pick(wait_for_listeners, self.settings.wait_for_listeners)
         self.enable_scheduler = _pick(enable_scheduler, self.settings.enable_scheduler)
         self.state = State()
+        self.shutdown = Shutdown()  # set when the server starts to shut down
         self.user_lifespan = lifespan
         self.on_startup = list(on_startup or ())
         self.on_shutdown = list(on_shutdown or ())
@@ -351,6 +353,7 @@ class Ravyn:
                 scheduler = self._scheduler_lifespan()
                 if scheduler is not None:
                     await stack.enter_async_context(scheduler)
+                stack.enter_context(self.shutdown.watching())  # streams end before the rest
                 yield self
 
     def _scheduler_lifespan(self) -> AbstractAsyncContextManager[Any] | None:

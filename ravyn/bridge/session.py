@@ -1,8 +1,9 @@
 """How one connection runs: its event pump next to a watcher of the client's side.
 
 Whichever ends first ends the connection: the client leaving (or, on a WebSocket, asking
-for what it may not have), or the hub evicting a client that fell too far behind (the pump
-may then be stuck writing to a client that does not read, so it is cancelled, not awaited).
+for what it may not have), the hub evicting a client that fell too far behind (the pump
+may then be stuck writing to a client that does not read, so it is cancelled, not awaited),
+or the server starting to shut down (an event stream never ends by itself).
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ async def run_session(
     client: Client,
     send_events: Callable[[], Awaitable[None]],
     watch_client: Callable[[], Awaitable[T]],
+    *,
+    shutdown: Callable[[], Awaitable[None]] | None = None,
 ) -> T | None:
-    """The watcher's result when it ended the session, else None."""
+    """The watcher's result when it ended the session, else None. ``shutdown`` (the
+    app's): the session also ends when the server starts to shut down."""
     outcome: T | None = None
     async with anyio.create_task_group() as tasks:
 
@@ -50,5 +54,7 @@ async def run_session(
 
         tasks.start_soon(run_then_stop, send_events)
         tasks.start_soon(run_then_stop, client.evicted.wait)
+        if shutdown is not None:
+            tasks.start_soon(run_then_stop, shutdown)
         tasks.start_soon(watch)
     return outcome

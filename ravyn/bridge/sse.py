@@ -1,8 +1,9 @@
 """The bridge's Server-Sent Events endpoint (`text/event-stream`).
 
-Each event is one SSE message: `id:` the event id, `event:` its name, `data:` the Event
-envelope as JSON. A browser's EventSource reconnects by itself with `Last-Event-ID`, and the
-endpoint replays what it still remembers after that id.
+Each event is one SSE message: `id:` the event id, `event:` its name (control characters
+escaped, so no value can forge a line), `data:` the Event envelope as JSON. A browser's
+EventSource reconnects by itself with `Last-Event-ID`, and the endpoint replays what it still
+remembers after that id. The stream ends when the server starts to shut down.
 """
 
 from __future__ import annotations
@@ -26,10 +27,19 @@ _HEADERS = [
     (b"x-accel-buffering", b"no"),  # tells nginx not to buffer the stream
 ]
 _PING = b": ping\n\n"
+_SHUTTING_DOWN = b": the server is shutting down\n\n"
 
 
 def _sse_message(event: BridgedEvent) -> bytes:
-    return f"id: {event.id}\nevent: {event.name}\ndata: {event.json}\n\n".encode()
+    name, event_id = _one_line(event.name), _one_line(event.id)
+    return f"id: {event_id}\nevent: {name}\ndata: {event.json}\n\n".encode()
+
+
+def _one_line(value: str) -> str:
+    """A field value that cannot break out of its line: control characters (a newline would
+    start a forged field, an `event:` of the attacker's choosing) are written escaped.
+    ``data:`` needs nothing: JSON escapes them already."""
+    return value if value.isprintable() else value.encode("unicode_escape").decode("ascii")
 
 
 def _control_message(name: str, data: dict[str, object]) -> bytes:
@@ -58,6 +68,7 @@ class BridgeEventStream(Endpoint):
         except SubscriptionRefused as refusal:
             await _refuse(scope, receive, send, str(refusal))
             return
+        shutdown = getattr(scope.get("app"), "shutdown", None)  # a Ravyn app's
         last_event_id = request.headers.get("last-event-id")
         client = self.hub.connect(patterns, last_event_id=last_event_id)
         logger.debug("bridge_client_connected", transport="sse", events=patterns)
@@ -68,12 +79,20 @@ class BridgeEventStream(Endpoint):
                 gap = {"type": "history_gap", "last_event_id": last_event_id}
                 await send(_body(_control_message("history_gap", gap)))
             await run_session(
-                client, lambda: self._send_events(send, client), lambda: _disconnected(receive)
+                client,
+                lambda: self._send_events(send, client),
+                lambda: _disconnected(receive),
+                shutdown=shutdown.wait if shutdown is not None else None,
             )
+            ending = None
             if client.evicted.is_set():
                 logger.warning("bridge_client_evicted", transport="sse", policy="disconnect")
+                ending = b""
+            elif shutdown is not None and shutdown.is_set():
+                ending = _SHUTTING_DOWN  # the browser's EventSource reconnects by itself
+            if ending is not None:
                 with anyio.move_on_after(CLOSE_TIMEOUT):
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    await send({"type": "http.response.body", "body": ending, "more_body": False})
         except* OSError:
             pass  # the client went away while we wrote to it
         finally:

@@ -10,10 +10,13 @@ import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import anyio
 import httpx
 import pytest
+
+from ravyn.events import Event
 
 from .helpers import BridgedApp, SSEMessage, next_sse, sse_messages, wait_until
 from .servers import RunningServer, serve
@@ -145,3 +148,19 @@ async def test_a_slow_stream_is_told_what_it_missed_and_the_bus_goes_on() -> Non
     assert dropped["type"] == "overflow" and dropped["dropped"] > 0
     numbers = [int(match) for match in re.findall(rb'"n":(\d+),', received)]
     assert numbers == sorted(numbers) and len(numbers) + dropped["dropped"] == 120
+
+
+async def test_a_newline_in_an_event_id_cannot_forge_a_field() -> None:
+    """Names are checked when an Event is made; an id from a producer outside ravyn is
+    not, so the SSE writer escapes what would break its line."""
+    bridged = BridgedApp()
+    forged_id = '1\nevent: admin_only\ndata: {"forged": true}'
+    async with serve(bridged.app) as server, stream(server, "?events=user.created") as messages:
+        event = Event(name="user.created", id=forged_id, emitted_at=datetime.now(UTC))
+        await bridged.bus.deliver_local(event)
+        message = await next_sse(messages)
+        following = await bridged.emit("user.created", {"id": 2})
+        assert (await next_sse(messages)).id == following.id  # nothing else came between
+    assert message.event == "user.created"
+    assert message.id == forged_id.replace("\n", "\\n")
+    assert message.json()["id"] == forged_id

@@ -21,7 +21,8 @@ from ravyn.events import Registry, observable, use_registry
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.testclient import TestClient
 from ravyn.websockets import WebSocket, WebSocketDisconnect
-from tests.support.processes import AppProcess
+from tests.cli.processes import running
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -82,11 +83,12 @@ def recorder() -> Iterator[EnvelopeRecorder]:
 
 def test_the_sentry_sample_as_written_reports_its_exception(recorder, tmp_path):
     """The reference page's sample, real sentry-sdk, real uvicorn: nothing but init()."""
-    server = AppProcess(
-        ["uvicorn", "docs_src.reference.ext_sentry:app"], tmp_path, env={"SENTRY_DSN": recorder.dsn}
-    )
-    with server:
-        response = httpx.get(f"{server.url}/error", timeout=10)
+    port = free_port()
+    command = ["docs_src.reference.ext_sentry:app", "--port", str(port)]
+    log = tmp_path / "server.log"
+    with running(*command, program="uvicorn", log=log, SENTRY_DSN=recorder.dsn) as server:
+        server.wait_for("Application startup complete")
+        response = httpx.get(f"http://127.0.0.1:{port}/error", timeout=10)
         assert (response.status_code, response.json()) == (
             500,
             {"detail": "Internal Server Error"},
