@@ -73,7 +73,7 @@ def test_an_open_event_stream_ends_when_the_server_stops(tmp_path, program, comm
     port = free_port()
     log = tmp_path / "server.log"
     with running(*command, "--port", str(port), program=program, log=log) as server:
-        server.wait_for("Application startup complete")
+        server.wait_for("Uvicorn running on")  # bound, and the app started
         reader = StreamReader(f"http://127.0.0.1:{port}/events/stream").connect()
         server.process.send_signal(signum)  # the server process itself, as Ctrl+C or k8s
         stopping_at = time.monotonic()
@@ -92,7 +92,7 @@ def test_ravyn_run_reload_restarts_with_an_event_stream_open(tmp_path: Path):
     url = f"http://127.0.0.1:{port}"
     command = ["run", "reloading:app", "--port", str(port), "--reload"]
     with running(*command, cwd=tmp_path, log=tmp_path / "server.log") as server:
-        server.wait_for("Application startup complete")
+        server.wait_for("Application startup complete")  # the socket is bound before
         reader = StreamReader(f"{url}/events/stream").connect()
         source.write_text(RELOADING_APP.replace('"version": 1', '"version": 2'))
         server.wait_for("Application startup complete", count=2)

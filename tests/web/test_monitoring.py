@@ -87,7 +87,7 @@ def test_the_sentry_sample_as_written_reports_its_exception(recorder, tmp_path):
     command = ["docs_src.reference.ext_sentry:app", "--port", str(port)]
     log = tmp_path / "server.log"
     with running(*command, program="uvicorn", log=log, SENTRY_DSN=recorder.dsn) as server:
-        server.wait_for("Application startup complete")
+        server.wait_for("Uvicorn running on")  # bound, and the app started
         response = httpx.get(f"http://127.0.0.1:{port}/error", timeout=10)
         assert (response.status_code, response.json()) == (
             500,
