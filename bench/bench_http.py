@@ -6,8 +6,10 @@ JSON body (a msgspec Struct in both apps) and echoes it. The ASGI app is called 
 interleaved between the apps. Ravyn's access line is measured both filtered out by the log
 level and rendered as JSON (to /dev/null), since a production app writes one per request.
 
-A second table compares, in the ravyn app, GET /openapi.json (built at its first request,
-then the same bytes) with GET /hello: the document must cost no more than a plain GET.
+The same two routes as methods of a ``Controller`` are measured too; a second table shows
+them against the function handlers (a controller method should cost the same: ~1.00x).
+A third compares, in the ravyn app, GET /openapi.json (built at its first request, then
+the same bytes) with GET /hello: the document must cost no more than a plain GET.
 
 With ``--server``, the same two apps also run on uvicorn (1 worker, httptools + uvloop,
 pinned to CPU 0) loaded by ``wrk -t1 -c32`` (pinned to CPU 1), as in the field's anchors.
@@ -38,7 +40,7 @@ from lilya.routing import Path
 
 from ravyn.app import Ravyn
 from ravyn.logging import configure_logging
-from ravyn.routing import get, post
+from ravyn.routing import Controller, get, post
 
 REQUESTS = 20_000
 ROUNDS = 3
@@ -72,6 +74,19 @@ def ravyn_app() -> Ravyn:
         return item
 
     return Ravyn(routes=[hello, create_item], enable_scheduler=False)
+
+
+def ravyn_controller_app() -> Ravyn:
+    class ItemApi(Controller):
+        @get("/hello")
+        async def hello(self) -> dict:
+            return {"hello": "world"}
+
+        @post("/items")
+        async def create_item(self, item: Item) -> Item:
+            return item
+
+    return Ravyn(routes=[ItemApi], enable_scheduler=False)
 
 
 def ravyn_server_app() -> Ravyn:
@@ -147,15 +162,16 @@ def json_access_log_to(sink) -> Callable[[], None]:
 
 
 async def main(devnull) -> None:
-    lilya, ravyn = lilya_app(), ravyn_app()
+    lilya, ravyn, controller = lilya_app(), ravyn_app(), ravyn_controller_app()
     cases = [("GET", "/hello", 200), ("POST", "/items", 201)]
     systems = [
         ("Lilya 0.29 (msgspec in the handler)", lilya, quiet_access_log),
         ("ravyn (access line filtered by level)", ravyn, quiet_access_log),
         ("ravyn (JSON access line to /dev/null)", ravyn, json_access_log_to(devnull)),
+        ("ravyn controller methods (filtered)", controller, quiet_access_log),
     ]
     results: dict[tuple[str, str], list[float]] = {}
-    async with ravyn.running():
+    async with ravyn.running(), controller.running():
         for method, path, status in cases:  # warm up both apps
             for _, app, configure in systems:
                 configure()
@@ -168,11 +184,18 @@ async def main(devnull) -> None:
                         await measure(app, method, path, status)
                     )
     quiet_access_log()
+    rates = {
+        name: {method: statistics.median(results[(name, method)]) for method in ("GET", "POST")}
+        for name, _, _ in systems
+    }
     print_table(
-        f"In-process ASGI, {REQUESTS:,} sequential requests, median of {ROUNDS} rounds",
+        f"In-process ASGI, {REQUESTS:,} sequential requests, median of {ROUNDS} rounds", rates
+    )
+    print_table(
+        "Controller methods against function handlers (same run)",
         {
-            name: {method: statistics.median(results[(name, method)]) for method in ("GET", "POST")}
-            for name, _, _ in systems
+            "ravyn function handlers": rates["ravyn (access line filtered by level)"],
+            "ravyn controller methods": rates["ravyn controller methods (filtered)"],
         },
     )
     await documents(ravyn)

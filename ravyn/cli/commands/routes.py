@@ -1,0 +1,95 @@
+"""``ravyn routes``: every route of the app, as the router serves it.
+
+One row per route: methods, full path (include and gateway prefixes applied), the name
+``url_for`` takes (``api:UserApi.get_user`` inside ``Include(name="api")``), the handler
+(``module:qualname``), and the events a handler sends.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import msgspec
+from lilya.routing import Include as LilyaInclude
+
+from ravyn.cli.command import add_command
+from ravyn.cli.targets import default_target, load_app, make_importable
+from ravyn.routing.gateways import join_paths
+from ravyn.routing.handlers import HandlerEndpoint, WebSocketEndpoint
+from ravyn.utils.tables import format_table
+
+
+def register(commands: Any) -> None:
+    parser = add_command(
+        commands, "routes", handler=routes, help="list the app's routes and what they send"
+    )
+    parser.add_argument("app", nargs="?", help="module:app (default: main:app or app:app)")
+    parser.add_argument("--app-dir", default=".", help="directory the app is imported from")
+    parser.add_argument("--factory", action="store_true", help="APP is a function returning it")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def routes(args: argparse.Namespace) -> None:
+    app_dir = make_importable(args.app_dir)
+    app = load_app(args.app or default_target(app_dir), factory=args.factory)
+    rows = list(route_rows(app.routes))
+    if args.json:
+        print(msgspec.json.format(msgspec.json.encode(rows).decode()))
+    else:
+        print(format_table(rows) if rows else "(no routes)")
+
+
+def route_rows(routes: Sequence[Any], prefix: str = "", namespace: str = "") -> Iterator[dict]:
+    """A row per route under ``routes``, looking inside includes."""
+    for route in routes:
+        endpoint = getattr(route, "endpoint", None)
+        if isinstance(endpoint, (HandlerEndpoint, WebSocketEndpoint)):
+            handler = endpoint.route
+            spec = getattr(handler, "observable", None)
+            yield _row(
+                list(handler.methods) if isinstance(endpoint, HandlerEndpoint) else ["WEBSOCKET"],
+                endpoint.path,  # already the full path: the app compiled it at its mount
+                namespace + route.name,
+                handler.handler,
+                list(spec.send) if spec is not None else [],
+            )
+        elif isinstance(route, LilyaInclude):
+            path = join_paths(prefix, route.path)
+            if route.routes:
+                name = f"{namespace}{route.name}:" if route.name else namespace
+                yield from route_rows(route.routes, path, name)
+            else:  # an ASGI app mounted as a whole: static files, a bridge...
+                yield _row(
+                    ["*"],
+                    join_paths(path, "/{path}"),
+                    namespace + (route.name or ""),
+                    route.app,
+                    [],
+                )
+        else:  # a plain Lilya route (the documentation pages)
+            yield _row(
+                sorted(set(getattr(route, "methods", None) or ["*"])),
+                join_paths(prefix, route.path),
+                namespace + (route.name or ""),
+                getattr(route, "handler", route),
+                [],
+            )
+
+
+def _row(methods: list[str], path: str, name: str, handler: Any, events: list[str]) -> dict:
+    return {
+        "method": methods,
+        "path": path,
+        "name": name,
+        "handler": _qualified(handler),
+        "events": events,
+    }
+
+
+def _qualified(obj: Any) -> str:
+    """``module:qualname`` of a function, a bound method, or the class of an ASGI object."""
+    if not hasattr(obj, "__qualname__"):
+        obj = type(obj)
+    return f"{obj.__module__}:{obj.__qualname__}"
