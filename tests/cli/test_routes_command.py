@@ -37,7 +37,6 @@ async def live(websocket) -> None: ...
 app = Ravyn(
     routes=[health, live, Include("/api", routes=[UserApi], name="api")],
     static_dir=".",
-    openapi_url=None,
 )
 """
 
@@ -47,7 +46,7 @@ def test_routes_lists_every_route_with_its_url_for_name(tmp_path):
     result = ravyn("routes", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines()]
-    assert rows == [
+    assert rows[:6] == [
         ["METHOD", "PATH", "NAME", "HANDLER", "EVENTS"],
         ["GET", "/health", "health", "main:health", "-"],
         ["WEBSOCKET", "/live", "live", "main:live", "-"],
@@ -62,6 +61,9 @@ def test_routes_lists_every_route_with_its_url_for_name(tmp_path):
         ],
         ["*", "/static/{path}", "static", "lilya.staticfiles:StaticFiles", "-"],
     ]
+    # the app's own documentation pages come last: ["GET,", "HEAD", path, name, handler, "-"]
+    assert [row[2] for row in rows[6:8]] == ["/openapi.json", "/docs"]
+    assert {row[-2] for row in rows[6:]} == {"ravyn.openapi.endpoints:CachedEndpoint"}
 
 
 def test_routes_json(tmp_path):
