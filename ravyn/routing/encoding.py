@@ -2,8 +2,9 @@
 
 A ``Response`` passes through; a 204/304 status sends no body (whatever the handler returned:
 it still is the payload of the route's events); anything else
-is JSON encoded by msgspec (dict, list, Struct, dataclass, scalars), or sent as is when a
-non-JSON ``media_type`` is declared and the value is ``str``/``bytes``.
+is JSON encoded by msgspec (dict, list, Struct, dataclass, scalars; a pydantic model through
+its ``model_dump``), or sent as is when a non-JSON ``media_type`` is declared and the value
+is ``str``/``bytes``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,21 @@ import msgspec
 from lilya.background import Tasks
 from lilya.responses import Response
 
+from ravyn.routing.json_bodies import pydantic_model
+
 JSON = "application/json"
 _NO_BODY_STATUSES = frozenset({204, 304})
-_encode = msgspec.json.Encoder().encode
+
+
+def _encode_other(value: Any) -> Any:
+    """What msgspec cannot encode itself: a pydantic model, as its JSON data (msgspec calls
+    this only for such values, so other responses pay nothing)."""
+    if pydantic_model(type(value)) is not None:
+        return value.model_dump(mode="json")
+    raise NotImplementedError  # msgspec then raises its TypeError naming the type
+
+
+_encode = msgspec.json.Encoder(enc_hook=_encode_other).encode
 
 
 class ResponseSpec:

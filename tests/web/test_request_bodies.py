@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import httpx
@@ -9,6 +10,7 @@ import pydantic
 import pytest
 
 from ravyn import File, Form, Ravyn, RavynSettings, UploadFile, post
+from ravyn.routing.uploads import SPOOL_MAX_SIZE
 from tests.web.helpers import serve
 
 pytestmark = pytest.mark.timeout(60)
@@ -23,6 +25,11 @@ class Item(pydantic.BaseModel):
 @post("/items")
 async def create_item(item: Item) -> dict:
     return {"type": type(item).__name__, **item.model_dump()}
+
+
+@post("/items/echo")
+async def echo_item(item: Item) -> Item:  # a pydantic model back: encoded by its model_dump
+    return item
 
 
 @post("/login")
@@ -59,7 +66,7 @@ async def optional(attachment: UploadFile | None = None) -> dict:
 
 
 app = Ravyn(
-    routes=[create_item, login, profile, avatar, gallery, optional],
+    routes=[create_item, echo_item, login, profile, avatar, gallery, optional],
     settings=RavynSettings(max_body_size=300_000, max_form_parts=5, max_form_field_size=1000),
 )
 
@@ -74,6 +81,14 @@ def test_a_pydantic_model_is_the_json_body(client):
     response = client.post("/items", json={"name": "pen", "price": "1.5", "tags": ["a"]})
     assert response.status_code == 201
     assert response.json() == {"type": "Item", "name": "pen", "price": 1.5, "tags": ["a"]}
+
+
+def test_a_pydantic_model_returned_is_the_json_response(client):
+    response = client.post("/items/echo", json={"name": "pen", "price": 2})
+    assert (response.status_code, response.json()) == (
+        201,
+        {"name": "pen", "price": 2.0, "tags": []},
+    )
 
 
 def test_a_pydantic_error_is_the_same_422_shape_as_msgspec(client):
@@ -191,3 +206,27 @@ def test_a_broken_multipart_body_is_a_400(client):
         "/avatar", content=b"x", headers={"content-type": "multipart/form-data"}
     )
     assert no_boundary.status_code == 400
+
+
+@post("/archive")
+async def archive(bundle: UploadFile) -> dict:
+    data = await bundle.read()
+    return {
+        "on_disk": bundle.file._rolled,  # past SPOOL_MAX_SIZE the spooled file is on disk
+        "size": bundle.size,
+        "digest": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def test_a_large_upload_is_spooled_to_disk_and_arrives_intact():
+    data = os.urandom(SPOOL_MAX_SIZE * 2 + 17)
+    small = os.urandom(1000)
+    with serve(Ravyn(routes=[archive])) as address, httpx.Client(timeout=60) as http:
+        big = http.post(f"http://{address}/archive", files={"bundle": ("a.tar", data)}).json()
+        little = http.post(f"http://{address}/archive", files={"bundle": ("b", small)}).json()
+    assert big == {
+        "on_disk": True,
+        "size": len(data),
+        "digest": hashlib.sha256(data).hexdigest(),
+    }
+    assert little["on_disk"] is False and little["size"] == 1000
