@@ -89,16 +89,16 @@ def asyncapi_document(app: Any) -> dict[str, Any]:
     document["defaultContentType"] = "application/json"
     document["channels"] = channels
     document["operations"] = operations
-    document["components"] = {"messages": messages, "schemas": components.sorted()}
+    document["components"] = {"messages": messages, "schemas": components.finish()}
     return document
 
 
 def _message(name: str, annotations: list[Any], components: Components) -> dict[str, Any]:
-    schemas = []
+    distinct = []  # two senders of one type describe it once
     for annotation in annotations:
-        schema = components.schema(annotation)
-        if schema not in schemas:
-            schemas.append(schema)
+        if annotation not in distinct:
+            distinct.append(annotation)
+    schemas = [components.schema(annotation) for annotation in distinct]
     payload = schemas[0] if len(schemas) == 1 else {"anyOf": schemas} if schemas else {}
     return {
         "name": name,

@@ -41,7 +41,7 @@ def openapi_document(app: Any) -> dict[str, Any]:
     if app.description:
         info["description"] = app.description
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info, "paths": paths}
-    document["components"] = {"schemas": components.sorted()}
+    document["components"] = {"schemas": components.finish()}
     if security_schemes:
         document["components"]["securitySchemes"] = dict(sorted(security_schemes.items()))
     return document

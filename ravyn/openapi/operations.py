@@ -128,16 +128,13 @@ def _request_body(plan: BindingPlan, components: Components) -> dict[str, Any] |
     fields = plan.sources.get("body")
     if fields is None and not plan.file_params:
         return None
-    schema: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+    schema: dict[str, Any] = {"type": "object", "properties": {}}
     if fields is not None:
         schema = components.object_fields(fields.struct)
-        schema.pop("title", None)
     for _, wire, is_list, default in plan.file_params:
         schema["properties"][wire] = {"type": "array", "items": BINARY} if is_list else BINARY
         if default is NOT_SET:
-            schema["required"].append(wire)
-    if not schema["required"]:
-        del schema["required"]
+            schema.setdefault("required", []).append(wire)
     media_types = [MULTIPART] if plan.file_params else [JSON, URLENCODED, MULTIPART]
     return {
         "required": "required" in schema,

@@ -329,3 +329,29 @@ def test_urls_set_to_none_turn_the_documents_off():
     client = TestClient(quiet)
     assert client.get("/openapi.json").status_code == 404
     assert client.get("/docs").status_code == 404
+
+
+def test_two_types_of_one_name_are_named_apart():
+    first_item = msgspec.defstruct("Item", [("x", int)], module="shop.first")
+    second_item = msgspec.defstruct("Item", [("y", str)], module="shop.second")
+
+    async def first():
+        return first_item(x=1)
+
+    async def second():
+        return second_item(y="a")
+
+    first.__annotations__["return"] = first_item
+    second.__annotations__["return"] = second_item
+    document = openapi_document(Ravyn(routes=[get("/first")(first), get("/second")(second)]))
+    refs = [
+        document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"][
+            "$ref"
+        ]
+        for path in ("/first", "/second")
+    ]
+    assert refs == ["#/components/schemas/shop.first.Item", "#/components/schemas/shop.second.Item"]
+    schemas = document["components"]["schemas"]
+    assert schemas["shop.first.Item"]["properties"] == {"x": {"type": "integer"}}
+    assert schemas["shop.second.Item"]["properties"] == {"y": {"type": "string"}}
+    validate(document)
