@@ -43,12 +43,14 @@ from lilya.websockets import WebSocket
 
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.routing.dependencies import DependencyPlan, Inject, RequestScope
-from ravyn.routing.forms import form_media_type, read_form
-from ravyn.routing.json_bodies import MsgspecBody, PydanticBody, body_decoder, pydantic_model
+from ravyn.routing.forms import MULTIPART, URLENCODED, form_media_type, read_form
+from ravyn.routing.json_bodies import body_decoder, pydantic_model
 from ravyn.routing.params import NOT_SET, Body, File, Param
 from ravyn.routing.request_body import request_body
 from ravyn.routing.uploads import UploadFile
 from ravyn.routing.validation import (
+    deeply_nested_body,
+    malformed_body,
     missing_body,
     missing_file,
     unsupported_media_type,
@@ -179,11 +181,11 @@ class BindingPlan:
         }
         self.needs_request = bool(self.request_params or self.dependencies or self.guards)
         self.reads_body = bool(self.body_param or "body" in self.sources or self.file_params)
-        self.body_decoder: MsgspecBody | PydanticBody | None = None
+        self.decode_json: Callable[[bytes], Any] | None = None
         if self.body_param is not None:
-            self.body_decoder = body_decoder(self.body_param[1])
+            self.decode_json = body_decoder(self.body_param[1])
         elif "body" in self.sources:
-            self.body_decoder = body_decoder(self.sources["body"].struct)
+            self.decode_json = body_decoder(self.sources["body"].struct)
 
     def _set_body(self, func: Callable[..., Any], name: str, annotation: Any, default: Any) -> None:
         if self.body_param is not None:
@@ -210,7 +212,13 @@ class BindingPlan:
                 for source, values in self._raw_values(scope):
                     sources[source].assign(sources[source].convert(values), kwargs)
             if self.reads_body:
-                await self._read_body(scope, receive, kwargs)
+                content_type, body_format = self._body_format(scope)
+                if body_format in (URLENCODED, MULTIPART):
+                    fields, files = await read_form(scope, receive, body_format, content_type)
+                    self._bind_form(fields, files, kwargs)
+                else:
+                    body = await request_body(scope, receive)
+                    self._bind_body(body, body_format == "json", content_type, scope, kwargs)
             for name, plan in self.dependencies:
                 kwargs[name] = await plan.resolve(request_scope)  # type: ignore[arg-type]
         except BaseException as exc:  # a later step failed: clean up the dependencies opened
@@ -241,42 +249,50 @@ class BindingPlan:
             raw.append(("cookie", _cookies(scope)))
         return raw
 
-    async def _read_body(self, scope: dict[str, Any], receive: Any, kwargs: dict[str, Any]) -> None:
-        content_type = None
+    def _body_format(self, scope: dict[str, Any]) -> tuple[bytes | None, str | None]:
+        """The request's Content-Type and the body's format: ``"json"`` (also when the
+        Content-Type is missing), a form media type (for a handler reading body fields, not
+        a whole typed body), or None (something this handler does not read)."""
         for key, value in scope["headers"]:
             if key == b"content-type":
-                content_type = value
-                break
-        body_param = self.body_param
-        if body_param is None and content_type is not None:
-            media_type = form_media_type(content_type)
-            if media_type is not None:
-                fields, files = await read_form(scope, receive, media_type, content_type)
-                self._bind_form(fields, files, kwargs)
-                return
-        body = await request_body(scope, receive)
+                if _JSON_CONTENT_TYPE.match(value):
+                    return value, "json"
+                return value, form_media_type(value) if self.body_param is None else None
+        return None, "json"
+
+    def _bind_body(
+        self,
+        body: bytes,
+        is_json: bool,
+        content_type: bytes | None,
+        scope: dict[str, Any],
+        kwargs: dict[str, Any],
+    ) -> None:
         if body:
-            received = (content_type or b"").decode("latin-1")
-            if self.file_params:
-                raise unsupported_media_type("multipart/form-data", received)
-            if content_type is not None and not _JSON_CONTENT_TYPE.match(content_type):
-                raise unsupported_media_type("application/json", received)
-        elif self.file_params:  # no body: fields from the query string, files absent
-            self._bind_form(_query_pairs(scope), {}, kwargs)
-            return
-        if body_param is not None:
-            name, _, default = body_param
-            if body:
-                kwargs[name] = self.body_decoder.decode(body)  # type: ignore[union-attr]
-            elif default is not NOT_SET:
-                kwargs[name] = default
+            if self.file_params or not is_json:
+                expected = "multipart/form-data" if self.file_params else "application/json"
+                raise unsupported_media_type(expected, (content_type or b"").decode("latin-1"))
+            try:
+                value = self.decode_json(body)  # type: ignore[misc]
+            except msgspec.ValidationError as exc:
+                raise validation_error("body", exc) from None
+            except msgspec.DecodeError as exc:
+                raise malformed_body(exc) from None
+            except RecursionError:  # msgspec decodes nested JSON recursively
+                raise deeply_nested_body() from None
+            if self.body_param is None:
+                self.sources["body"].assign(value, kwargs)
             else:
+                kwargs[self.body_param[0]] = value
+        elif self.file_params:  # no body: fields from the query string, no files
+            self._bind_form(_query_pairs(scope), {}, kwargs)
+        elif self.body_param is not None:
+            name, _, default = self.body_param
+            if default is NOT_SET:
                 raise missing_body()
-            return
-        source = self.sources["body"]
-        if body:
-            source.assign(self.body_decoder.decode(body), kwargs)  # type: ignore[union-attr]
+            kwargs[name] = default
         else:
+            source = self.sources["body"]
             source.assign(source.convert(_query(scope, source.lists)), kwargs)
 
     def _bind_form(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import sys
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from ravyn.exceptions import RequestValidationError
-from ravyn.routing.validation import deeply_nested_body, malformed_body, validation_error
+from ravyn.routing.validation import malformed_body
 
 
 def pydantic_model(annotation: Any) -> type | None:
@@ -29,25 +30,6 @@ def pydantic_model(annotation: Any) -> type | None:
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
         return annotation
     return None
-
-
-class MsgspecBody:
-    """A Struct, dataclass, TypedDict, dict (or a field Struct) decoded by msgspec."""
-
-    __slots__ = ("decode_json",)
-
-    def __init__(self, annotation: Any) -> None:
-        self.decode_json = msgspec.json.Decoder(annotation).decode
-
-    def decode(self, body: bytes) -> Any:
-        try:
-            return self.decode_json(body)
-        except msgspec.ValidationError as exc:
-            raise validation_error("body", exc) from None
-        except msgspec.DecodeError as exc:
-            raise malformed_body(exc) from None
-        except RecursionError:  # msgspec decodes nested JSON recursively
-            raise deeply_nested_body() from None
 
 
 class PydanticBody:
@@ -70,6 +52,9 @@ class PydanticBody:
             ) from None
 
 
-def body_decoder(annotation: Any) -> MsgspecBody | PydanticBody:
+def body_decoder(annotation: Any) -> Callable[[bytes], Any]:
+    """``decode(body)`` for ``annotation``: msgspec's own decoder (the caller maps its
+    ``ValidationError``/``DecodeError``, with no extra call on the hot path), or a pydantic
+    model's, which raises the same 400/422 itself."""
     model = pydantic_model(annotation)
-    return MsgspecBody(annotation) if model is None else PydanticBody(model)
+    return msgspec.json.Decoder(annotation).decode if model is None else PydanticBody(model).decode
