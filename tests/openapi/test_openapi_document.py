@@ -355,3 +355,18 @@ def test_two_types_of_one_name_are_named_apart():
     assert schemas["shop.first.Item"]["properties"] == {"x": {"type": "integer"}}
     assert schemas["shop.second.Item"]["properties"] == {"y": {"type": "string"}}
     validate(document)
+
+
+def test_the_document_is_built_at_its_first_request_only(monkeypatch):
+    import ravyn.openapi.serving as serving
+
+    builds = []
+    build = serving.openapi_document
+    monkeypatch.setattr(serving, "openapi_document", lambda app: builds.append(app) or build(app))
+    served = Ravyn(routes=[list_users])
+    client = TestClient(served)
+    assert builds == []  # nothing at construction: routes may still be added
+    bodies = {client.get("/openapi.json").content for _ in range(3)}
+    head = client.head("/openapi.json")
+    assert builds == [served] and len(bodies) == 1
+    assert head.content == b"" and head.headers["content-length"] == str(len(bodies.pop()))
