@@ -84,9 +84,11 @@ async def test_a_job_added_at_runtime_fires_once_per_cluster(debug_logs):
 
     transport = f"memory://{uuid.uuid4().hex}"  # one broker: two processes of a cluster
     first, second = Ravyn(event_transport=transport), Ravyn(event_transport=transport)
-    fire_at = datetime.now(UTC) + timedelta(milliseconds=300)
     with capture_logs() as logs:
         async with first.running(), second.running():
+            # After the start, however slow a loaded machine made it: a time already
+            # past would be a misfire, not a run.
+            fire_at = datetime.now(UTC) + timedelta(milliseconds=500)
             for app in (first, second):
                 app.scheduler.add(
                     sweep, name="sweep", trigger=DateTrigger(run_at=fire_at), lock_ttl=5
