@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/mypy  # strict on ravyn/events ([tool.mypy] in pyproject.toml)
 exec .venv/bin/python -m pytest "$@"

@@ -13,7 +13,7 @@ one limit and a hostile producer cannot push a consumer into `RecursionError`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -44,7 +44,7 @@ class EventTooDeep(ValueError):
 
 def nesting_exceeds(value: object, limit: int = MAX_NESTING) -> bool:
     """Whether `value` nests dicts/lists/tuples deeper than `limit` (iterative: no recursion)."""
-    stack = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         children = item.values() if isinstance(item, dict) else item

@@ -7,7 +7,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import anyio.from_thread
@@ -103,12 +103,12 @@ def observable(
         registry = active_registry()
         if hasattr(target, ATTACH_HOOK):
             _register(registry, spec, spec.func)
-            target.__ravyn_attach_observable__(spec)
+            getattr(target, ATTACH_HOOK)(spec)
             return target
         result = _sending_wrapper(spec) if spec.send else spec.func
         setattr(result, SPEC_ATTRIBUTE, spec)
         _register(registry, spec, result)
-        return result
+        return cast(F, result)
 
     return decorate
 

@@ -15,10 +15,13 @@ carrier is ready, the listener simply runs in a new task and a carrier is added 
 from __future__ import annotations
 
 import asyncio
-from asyncio.tasks import _current_tasks, _enter_task, _leave_task  # as asyncio's eager tasks
+from asyncio.tasks import _enter_task, _leave_task  # as asyncio's eager tasks do
 from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context
 from typing import Any
+
+_current_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[Any]]
+_current_tasks = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
 
 OnDone = Callable[[Any, BaseException | None], None]
 
@@ -28,9 +31,9 @@ SUSPENDED: Any = object()
 
 class _Carrier:
     __slots__ = ("task", "wake", "job", "started")
+    task: asyncio.Task[None]  # set right after, by the runner that makes the carrier
 
     def __init__(self, wake: asyncio.Future[None]) -> None:
-        self.task: asyncio.Task[None] | None = None
         self.wake = wake
         self.job: tuple[Coroutine[Any, Any, Any], Context, Any, Any] | None = None
         self.started = False
@@ -203,8 +206,9 @@ class EagerRunner:
                         self._idle.remove(carrier)
                     raise
                 pending = exc  # the listener cancelled its own task in its first step
-            coro, context, first, token = carrier.job
-            carrier.job = None
+            job, carrier.job = carrier.job, None
+            assert job is not None  # woken without a job only to end, handled above
+            coro, context, first, token = job
             await self._drive(coro, context, first, token, pending)
             if len(self._idle) >= self._max_idle or carrier.task.cancelling():
                 return  # enough idle carriers, or one whose task has a cancellation pending

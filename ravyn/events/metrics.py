@@ -22,6 +22,15 @@ class Counters:
     listener executions running in a task, and emits waiting for capacity."""
 
     __slots__ = COUNTER_NAMES
+    emitted: int
+    delivered: int
+    failed: int
+    retried: int
+    timed_out: int
+    refused: int
+    in_flight: int
+    waiting: int
+    dropped: int
 
     def __init__(self) -> None:
         for name in COUNTER_NAMES:

@@ -49,7 +49,7 @@ class Retry:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+        return min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +186,7 @@ class PolicyRunner:
             pattern = getattr(exc, "pattern", None)
             if pattern is not None and failed is None:
                 self._count(event, listener, "refused")
-                self._refused(pattern, exc.name)
+                self._refused(pattern, getattr(exc, "name", ""))
             raise
         finally:
             for guard, ticket in reversed(admitted):

@@ -14,5 +14,5 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1 for the first retry)."""
-        ceiling = min(self.maximum, self.initial * 2 ** max(attempt - 1, 0))
+        ceiling = min(self.maximum, self.initial * 2.0 ** max(attempt - 1, 0))
         return ceiling * random.uniform(0.5, 1.0)

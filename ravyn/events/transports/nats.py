@@ -139,7 +139,7 @@ class NATSTransport(BrokerTransport):
     async def _connect(self) -> None:
         nats = _import_nats()
         # Once connected, reconnect forever; the first connection gets `connect_timeout`.
-        self._nc = await asyncio.wait_for(
+        self._nc = connection = await asyncio.wait_for(
             nats.connect(
                 servers=self.servers,
                 max_reconnect_attempts=-1,
@@ -151,7 +151,7 @@ class NATSTransport(BrokerTransport):
             self.connect_timeout,
         )
         # The server refuses a message over its max_payload: refuse such an event at emit.
-        self.codec.max_size = min(self.codec.max_size, self._nc.max_payload - 1024)
+        self.codec.max_size = min(self.codec.max_size, connection.max_payload - 1024)
 
     async def _prepare(self) -> None:
         if self.jetstream:

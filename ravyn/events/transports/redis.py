@@ -172,11 +172,11 @@ class RedisTransport(BrokerTransport):
         one script call for the batch costs less than one pipelined command per event.
         """
         frames = self._frames(batch)
+        args: list[Any] = [self.maxlen, len(batch), *(data for _, data in batch)]
         await self._publish_script(
             keys=[self.key(event.name) for event, _ in batch]
             + [self.key(name) for name, _ in frames],
-            args=[self.maxlen, len(batch), *(data for _, data in batch)]
-            + [frame for _, frame in frames],
+            args=args + [frame for _, frame in frames],
         )
 
     async def _disconnect(self) -> None:
@@ -250,7 +250,7 @@ class RedisConsumer(DurableConsumer[Entry]):
             await asyncio.sleep(DISCOVERY_INTERVAL)
             return []
         try:
-            reply = await client.xreadgroup(
+            reply: Any = await client.xreadgroup(
                 self.listener.name,
                 transport.consumer_name,
                 dict.fromkeys(self.streams, ">"),
@@ -282,7 +282,7 @@ class RedisConsumer(DurableConsumer[Entry]):
         client = self.transport._require_client()
         for stream, ids in _ids_by_stream(batch).items():
             await client.xclaim(
-                stream, self.listener.name, self.transport.consumer_name, 0, ids, justid=True
+                stream, self.listener.name, self.transport.consumer_name, 0, list(ids), justid=True
             )
 
     async def settle(self, batch: Sequence[Entry], settlements: Sequence[Settlement]) -> None:
@@ -373,7 +373,7 @@ class RedisConsumer(DurableConsumer[Entry]):
             stream, self.listener.name, min=min(ids), max=max(ids), count=len(ids) * 4,
             consumername=self.transport.consumer_name,
         )  # fmt: skip
-        counts = {item["message_id"]: item["times_delivered"] for item in pending}
+        counts = {item["message_id"]: int(item["times_delivered"]) for item in pending}
         return {entry_id: counts.get(entry_id, 1) for entry_id in ids}
 
 
@@ -391,8 +391,8 @@ class RedisFeed(BroadcastFeed):
         await self.pubsub.aclose()
 
 
-def _ids_by_stream(batch: Sequence[Entry]) -> dict[str, list[bytes]]:
-    by_stream: dict[str, list[bytes]] = {}
+def _ids_by_stream(batch: Sequence[Entry]) -> dict[str, list[Any]]:
+    by_stream: dict[str, list[Any]] = {}
     for entry in batch:
         by_stream.setdefault(entry.stream, []).append(entry.id)
     return by_stream
