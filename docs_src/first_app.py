@@ -1,12 +1,11 @@
 """The README's first app: two routes and an observable on the in-memory bus.
 
-Run it with ``ravyn run docs_src.first_app:app`` and try:
+Save it as ``app.py``, run it with ``ravyn run app:app`` and try:
 ``curl -X POST localhost:8000/register -H 'content-type: application/json'
 -d '{"email": "ada@example.com", "password": "s3cret"}'``
 """
 
-from ravyn import Event, Ravyn, get, post
-from ravyn.utils.decorators import observable
+from ravyn import Event, Ravyn, get, observable, post
 
 welcomed: list[str] = []
 audit_log: list[str] = []

@@ -257,7 +257,7 @@ class Ravyn:
         instances = []
         for observer in observers:
             if isinstance(observer, str):
-                importlib.import_module(observer)
+                _import_observer(observer)
             elif not isinstance(observer, ModuleType):
                 instances.append(observer)
         # The app's own registry: it sees what modules declared in the active one, while
@@ -364,6 +364,10 @@ class Ravyn:
         logger.info("event_catalogue", events=catalogue_table(catalogue))
         for warning in catalogue["warnings"]:
             details = {key: value for key, value in warning.items() if key != "event"}
+            if warning["kind"] == "sent_without_listener" and self.events.transport is not None:
+                # a worker process may listen to it: this process cannot know, so no warning
+                logger.debug("no_local_listener", event_name=warning["event"])
+                continue
             logger.warning("event_catalogue_warning", event_name=warning["event"], **details)
 
 
@@ -390,6 +394,19 @@ class _ReportListenerFailures:
             call_on_error(self.on_error, error, {"event": "listener_failed", **details})
 
 
+def _import_observer(name: str) -> None:
+    """Import a module named in ``observers=``; a misspelt one is a line naming the setting."""
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (name == exc.name or name.startswith(f"{exc.name}.")):
+            raise  # the module exists; something it imports does not
+        raise ImproperlyConfigured(
+            f"observers=[{name!r}]: no module named {exc.name!r}. Check the spelling; the "
+            "module must be importable from where the app runs (the project directory)."
+        ) from None
+
+
 async def _call(handler: Callable[[], Any]) -> None:
     result = handler()
     if inspect.isawaitable(result):
@@ -414,6 +431,6 @@ def template_environment(directory: str | os.PathLike[str]) -> Any:
         from ravyn.templating import template_environment
     except ImportError as exc:
         raise ImproperlyConfigured(
-            "templates_dir needs Jinja2: pip install 'ravyn[templates]'."
+            "templates_dir needs Jinja2: install ravyn with its 'templates' extra."
         ) from exc
     return template_environment(directory)

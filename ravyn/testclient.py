@@ -15,9 +15,15 @@ from urllib.parse import urlsplit
 
 import anyio
 import anyio.from_thread
-import httpx
 import msgspec
 from lilya.websockets import WebSocketDisconnect
+
+try:
+    import httpx
+except ImportError:
+    raise ImportError(
+        "ravyn.testclient needs httpx: install ravyn with its 'testing' extra"
+    ) from None
 
 _APP_FINISHED = "ravyn.testclient.app_finished"
 

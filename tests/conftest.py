@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
 
 import pytest
+import structlog
 
 from tests.support.samples import load_sample
 from tests.support.servers import NATSServer, PostgresServer, RedisServer
@@ -70,3 +72,16 @@ def postgres_url(postgres_server: PostgresServer) -> str:
 def load_docs_src() -> Callable[[str], ModuleType]:
     """``load_docs_src("caching/products.py")``: a fresh module of that sample."""
     return load_sample
+
+
+@pytest.fixture
+def debug_logs():
+    """Debug lines reach ``capture_logs`` even if an app configured logging at info."""
+    was_configured = structlog.is_configured()
+    saved = structlog.get_config()["wrapper_class"]
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    yield
+    if was_configured:
+        structlog.configure(wrapper_class=saved)
+    else:
+        structlog.reset_defaults()

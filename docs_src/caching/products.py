@@ -1,6 +1,6 @@
-from ravyn import Ravyn, get, post
+from ravyn import Ravyn, get, observable, post
 from ravyn.core.caches.memory import InMemoryCache
-from ravyn.utils.decorators import cache, observable
+from ravyn.utils.decorators import cache
 
 cache_backend = InMemoryCache()
 products_db: list[dict] = [{"name": "pen", "price": 1.5}]

@@ -1,5 +1,4 @@
-from ravyn import Event, Ravyn, post, trigger_event
-from ravyn.utils.decorators import observable
+from ravyn import Event, Ravyn, observable, post, trigger_event
 
 done: list[str] = []
 
@@ -20,10 +19,15 @@ async def assign_default_role(user_id: int):  # a field of the payload, by name
     done.append(f"role for user {user_id}")
 
 
+@post("/orders")
+@observable(send=["payment_required"])
+async def place_order(order_id: int) -> dict:
+    return {"order_id": order_id}
+
+
 @observable(listen=["payment_required"])
 async def process_payment(event: Event):  # the whole envelope
     await trigger_event("payment_success", {"order_id": event.payload["order_id"]})
 
 
-app = Ravyn()
-app.add_route(register)
+app = Ravyn(routes=[register, place_order])

@@ -1,8 +1,7 @@
 from asyncz.triggers import IntervalTrigger
 
-from ravyn import Ravyn
+from ravyn import Ravyn, observable
 from ravyn.contrib.schedulers.asyncz.decorator import scheduler
-from ravyn.utils.decorators import observable
 
 cleanup_log: list[str] = []
 
@@ -27,6 +26,11 @@ async def delete_old_logs(status: str) -> None:
 @observable(listen=["daily_cleanup"])
 async def archive_data() -> None:
     cleanup_log.append("data archived")
+
+
+@observable(listen=["heartbeat"])
+async def record_heartbeat(alive: bool) -> None:
+    cleanup_log.append(f"heartbeat (alive={alive})")
 
 
 app = Ravyn()  # the jobs start with the app and stop with it

@@ -2,9 +2,8 @@
 
 import time
 
-from ravyn import Ravyn, post
+from ravyn import Ravyn, observable, post
 from ravyn.testclient import TestClient
-from ravyn.utils.decorators import observable
 
 welcome_emails: list[str] = []
 live_updates: list[dict] = []

@@ -1,6 +1,5 @@
-from ravyn import Event, Ravyn, post
+from ravyn import Event, Ravyn, observable, post
 from ravyn.exceptions import HTTPException
-from ravyn.utils.decorators import observable
 
 received: list[Event] = []
 

@@ -1,8 +1,7 @@
-from ravyn import Ravyn, post
+from ravyn import Ravyn, observable, post
 from ravyn.events import Registry, use_registry
 from ravyn.events.testing import capture
 from ravyn.testclient import TestClient
-from ravyn.utils.decorators import observable
 
 
 def build_app(welcomed: list[str]) -> Ravyn:

@@ -1,1 +1,1 @@
-"""Optional integrations; each needs its extra (e.g. `pip install "ravyn[scheduler]"`)."""
+"""Optional integrations; each needs its extra (e.g. the `scheduler` extra for `@scheduler`)."""

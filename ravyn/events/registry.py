@@ -8,9 +8,10 @@ caches. Lookups by event name are cached; any registration, here or below, clear
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -196,7 +197,8 @@ class Registry:
                 "kind": "sent_without_listener",
                 "event": entry["name"],
                 "message": f"{entry['name']!r} is sent by {', '.join(entry['senders'])} "
-                "but nothing listens to it.",
+                "but nothing listens to it: if its listeners are in another module, name it in "
+                "Ravyn(observers=['myapp.listeners']) (or import it before building the app).",
             }
             for entry in events
             if entry["senders"] and not entry["listeners"]
@@ -206,8 +208,8 @@ class Registry:
                 "kind": "listened_but_never_sent",
                 "event": pattern,
                 "listener": listener.name,
-                "message": f"{listener.name} listens to {pattern!r} but no sender emits it "
-                "(trigger_event or another process may; check the name).",
+                "message": f"{listener.name} listens to {pattern!r} but no sender emits it"
+                + _did_you_mean(pattern, sent),
             }
             for listener in listeners
             for pattern in listener.events
@@ -288,3 +290,11 @@ def use_registry(registry: Registry | None = None) -> Iterator[Registry]:
         yield registry
     finally:
         _active_registry.reset(token)
+
+
+def _did_you_mean(pattern: str, sent: Iterable[str]) -> str:
+    """The end of a never-sent warning: the sent name a typo was meant to be, if one is close."""
+    close = difflib.get_close_matches(pattern, list(sent), n=1, cutoff=0.8)
+    if close:
+        return f": did you mean {close[0]!r}?"
+    return " (trigger_event or another process may; check the name)."

@@ -31,14 +31,15 @@ return 0
 
 class RedisBackend:
     """Keys are ``ravyn:ratelimit:<limiter>:<rate>:<key>``; each expires when its budget is
-    whole again. Needs the ``redis`` extra (``pip install "ravyn[redis]"``)."""
+    whole again. Needs the ``redis`` extra."""
 
     def __init__(self, url: str, *, prefix: str = "ravyn:ratelimit:") -> None:
         try:
             import redis.asyncio  # noqa: F401
         except ImportError as exc:
             raise ImportError(
-                'RateLimiter(backend="redis://...") needs redis: pip install "ravyn[redis]".'
+                'RateLimiter(backend="redis://...") needs redis-py: '
+                'install ravyn with its "redis" extra.'
             ) from exc
         self.url = url
         self.prefix = prefix

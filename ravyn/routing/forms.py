@@ -71,7 +71,8 @@ class _MultipartReader:
             from python_multipart.multipart import MultipartParser, parse_options_header
         except ImportError:
             raise ImproperlyConfigured(
-                "Reading multipart/form-data needs python-multipart: pip install 'ravyn[forms]'."
+                "Reading multipart/form-data needs python-multipart: "
+                "install ravyn with its 'forms' extra."
             ) from None
         self._parse_options = parse_options_header
         boundary = parse_options_header(content_type)[1].get(b"boundary")

@@ -1,11 +1,9 @@
 """Schedules against a real Redis: once per fire time in a cluster, persistent stores."""
 
-import logging
 from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
-import structlog
 from asyncz.events.constants import TASK_EXECUTED
 from asyncz.triggers import DateTrigger, IntervalTrigger
 from structlog.testing import capture_logs
@@ -26,19 +24,6 @@ def redis_transport(url: str) -> RedisTransport:
 
 def nats_transport(url: str) -> NATSTransport:
     return NATSTransport([url], subject_prefix="sched1")
-
-
-@pytest.fixture
-def debug_logs():
-    """Debug lines reach ``capture_logs`` even if an app configured logging at info."""
-    was_configured = structlog.is_configured()
-    saved = structlog.get_config()["wrapper_class"]
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    yield
-    if was_configured:
-        structlog.configure(wrapper_class=saved)
-    else:
-        structlog.reset_defaults()
 
 
 @pytest.mark.parametrize(

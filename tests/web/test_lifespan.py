@@ -165,3 +165,24 @@ def test_startup_logs_the_catalogue_and_its_warnings():
         "sent_without_listener": "nobody_listens",
         "listened_but_never_sent": "never_sent",
     }
+
+
+def test_with_a_transport_an_event_without_local_listener_is_a_debug_line(debug_logs):
+    """A web process sends, a worker listens: the web process cannot know, so no warning."""
+    with use_registry(Registry()):
+
+        @observable(send=["user_registered"])
+        async def register() -> dict:
+            return {}
+
+        app = Ravyn(event_transport="memory://")
+    with capture_logs() as logs, TestClient(app):
+        pass
+    assert [log for log in logs if log["log_level"] == "warning"] == []
+    [line] = [log for log in logs if log["event"] == "no_local_listener"]
+    assert (line["event_name"], line["log_level"]) == ("user_registered", "debug")
+
+
+def test_a_misspelt_observers_module_names_the_setting():
+    with pytest.raises(ImproperlyConfigured, match=r"observers=\['myapp_listners'\]"):
+        Ravyn(observers=["myapp_listners"])

@@ -41,7 +41,7 @@ class RedisCache:
                 from redis.asyncio import Redis
             except ImportError:
                 raise ImportError(
-                    "RedisCache needs the redis package: pip install 'ravyn[redis]'"
+                    "RedisCache needs the redis package: install ravyn with its 'redis' extra"
                 ) from None
             client = Redis.from_url(url)
             self._owns_client = True

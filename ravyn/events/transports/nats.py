@@ -52,7 +52,7 @@ def _import_nats() -> Any:
         import nats
     except ImportError:  # pragma: no cover - depends on the installation
         raise ImportError(
-            "the NATS event transport needs nats-py: pip install 'ravyn[nats]'"
+            "the NATS event transport needs nats-py: install ravyn with its 'nats' extra"
         ) from None
     return nats
 

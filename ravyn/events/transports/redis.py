@@ -78,7 +78,7 @@ def _import_redis() -> Any:
         import redis.asyncio as redis_asyncio
     except ImportError:  # pragma: no cover - depends on the installation
         raise ImportError(
-            "the Redis event transport needs redis-py: pip install 'ravyn[redis]'"
+            "the Redis event transport needs redis-py: install ravyn with its 'redis' extra"
         ) from None
     return redis_asyncio
 

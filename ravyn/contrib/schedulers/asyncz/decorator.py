@@ -112,7 +112,7 @@ def _trigger_from(cron: str | None, trigger: Any, timezone: tzinfo | str | None)
         from ravyn.contrib.schedulers.asyncz.crontab import crontab_trigger
     except ImportError:
         raise ImportError(
-            "@scheduler needs the asyncz package: pip install 'ravyn[scheduler]'"
+            "@scheduler needs the asyncz package: install ravyn with its 'scheduler' extra"
         ) from None
     if cron is not None:
         return crontab_trigger(cron, timezone)
