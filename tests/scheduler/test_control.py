@@ -1,12 +1,10 @@
 """`app.scheduler` while the app runs, and the registrations each app keeps to itself."""
 
-import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
-import structlog
 from asyncz.triggers import DateTrigger, IntervalTrigger
 from structlog.testing import capture_logs
 
@@ -65,15 +63,6 @@ async def test_a_paused_job_sends_no_events_until_resumed():
         assert len(ticks) == paused_at
         app.scheduler.resume("tick")
         await wait_until(lambda: len(ticks) > paused_at, what="a tick after resume")
-
-
-@pytest.fixture
-def debug_logs():
-    """A process that lost the claim says so at debug level: let those lines through."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    yield
-    structlog.configure(**saved)
 
 
 async def test_a_job_added_at_runtime_fires_once_per_cluster(debug_logs):
