@@ -97,13 +97,14 @@ def running(
 
 
 def wait_until_serving(url: str, process: Process, timeout: float = START_TIMEOUT) -> None:
-    """Until ``url`` answers (for a server whose log level hides its startup line)."""
+    """Until ``url`` answers 200 (for a server whose log level hides its startup line)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            httpx.get(url, verify=False, timeout=2)
-            return
+            if httpx.get(url, verify=False, timeout=2).status_code == 200:
+                return  # (another answer: a process of another test run holds the port)
         except httpx.TransportError:
-            if process.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{url} never answered:\n{process.output}") from None
-            time.sleep(0.05)
+            pass
+        if process.process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{url} never answered:\n{process.output}") from None
+        time.sleep(0.05)
