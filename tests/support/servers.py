@@ -55,15 +55,30 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting: the nodes of a cluster are ready only together."""
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(self.command, stdout=log, stderr=log, cwd=self.data_dir)
         log.close()
-        deadline = time.monotonic() + START_TIMEOUT
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        assert self.process is not None, "launch() the server first"
+        deadline = time.monotonic() + timeout
         while not self.is_ready():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 output = (self.data_dir / "server.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{self.command[0]} did not start:\n{output}")
             time.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL: the node dies as in a crash, without a chance to hand anything over."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -84,7 +99,9 @@ class Server:
 
 
 class RedisServer(Server):
-    def __init__(self, tmp: Path) -> None:
+    """`options` are more redis-server arguments (a replica's `--replicaof`, cluster mode)."""
+
+    def __init__(self, tmp: Path, *options: str) -> None:
         port = free_port()
         command = [
             find_binary("redis-server"),
@@ -94,6 +111,7 @@ class RedisServer(Server):
             "--appendonly", "yes",
             "--appendfsync", "always",
             "--save", "",
+            *options,
         ]  # fmt: skip
         super().__init__(command, port, tmp)
         self.url = f"redis://127.0.0.1:{port}/0"
@@ -108,7 +126,11 @@ class RedisServer(Server):
 
 
 class NATSServer(Server):
-    def __init__(self, tmp: Path) -> None:
+    """`options` are more nats-server arguments (a cluster node's name and routes)."""
+
+    health_check = "/healthz?js-enabled-only=true"
+
+    def __init__(self, tmp: Path, *options: str) -> None:
         port, monitor_port = free_port(), free_port()
         command = [
             find_binary("nats-server"),
@@ -117,13 +139,14 @@ class NATSServer(Server):
             "-p", str(port),
             "-m", str(monitor_port),
             "-sd", str(tmp / "jetstream"),
+            *options,
         ]  # fmt: skip
         super().__init__(command, port, tmp)
         self.monitor_port = monitor_port
         self.url = f"nats://127.0.0.1:{port}"
 
     def is_ready(self) -> bool:
-        url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
+        url = f"http://127.0.0.1:{self.monitor_port}{self.health_check}"
         try:
             with urllib.request.urlopen(url, timeout=0.5) as response:
                 return json.loads(response.read()).get("status") == "ok"
