@@ -20,6 +20,7 @@ Run: .venv/bin/python bench/bench_http.py [--server]
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -32,7 +33,6 @@ import time
 from collections.abc import Callable
 
 import msgspec
-import structlog
 from lilya.apps import Lilya
 from lilya.requests import Request
 from lilya.responses import JSONResponse, Response
@@ -154,9 +154,11 @@ def quiet_access_log() -> None:
 
 
 def json_access_log_to(sink) -> Callable[[], None]:
+    """ravyn's JSON configuration, as production runs it, writing to ``sink``."""
+
     def configure() -> None:
-        configure_logging(json=True, level="INFO")
-        structlog.configure(logger_factory=structlog.PrintLoggerFactory(sink))
+        with contextlib.redirect_stderr(sink):
+            configure_logging(json=True, level="INFO")
 
     return configure
 

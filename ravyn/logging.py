@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -41,6 +42,37 @@ _FORWARDED = "ravyn_forwarded"  # marks a record whose line structlog already wr
 _installed_handler: logging.Handler | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class JSONLines:
+    """What ``configure_logging(json=True)`` gave structlog, so that a hot path that knows
+    this chain (the access line) can render its line itself, identical and cheaper. Lines
+    go to ``sys.stderr`` as it is when written, as ``StderrLogger`` writes them."""
+
+    processors: list[Any]
+    wrapper_class: type
+    logger_factory: Any
+    level: int
+
+
+_json_lines: JSONLines | None = None
+
+
+def json_lines() -> JSONLines | None:
+    """ravyn's JSON configuration if structlog still has it; None once the process
+    configured structlog otherwise (its lines then go through its own processors)."""
+    installed = _json_lines
+    if installed is None:
+        return None
+    config = structlog.get_config()
+    if (
+        config["processors"] is installed.processors
+        and config["wrapper_class"] is installed.wrapper_class
+        and config["logger_factory"] is installed.logger_factory
+    ):
+        return installed
+    return None
+
+
 class Table(list):
     """Rows (dicts of the same keys) in a log line: an aligned text table in the console,
     a list of objects in JSON. ``logger.info("event_catalogue", events=Table(rows))``."""
@@ -57,7 +89,7 @@ def configure_logging(json: bool | None = None, level: str | int = "INFO") -> No
 
 
 def _install(json: bool | None, level: str | int) -> logging.Handler:
-    global _installed_handler
+    global _installed_handler, _json_lines
     if json is None:
         json = not sys.stderr.isatty()
     numeric_level = parse_level(level)
@@ -70,12 +102,15 @@ def _install(json: bool | None, level: str | int) -> logging.Handler:
         renderer.append(structlog.processors.JSONRenderer(serializer=_json_line))
     else:
         renderer.append(_console_renderer())
+    processors = [structlog.contextvars.merge_contextvars, *stamped, forward_errors, *renderer]
+    wrapper_class = structlog.make_filtering_bound_logger(numeric_level)
     structlog.configure(
-        processors=[structlog.contextvars.merge_contextvars, *stamped, forward_errors, *renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
+        processors=processors,
+        wrapper_class=wrapper_class,
         logger_factory=StderrLogger,
         cache_logger_on_first_use=False,
     )
+    _json_lines = JSONLines(processors, wrapper_class, StderrLogger, numeric_level) if json else None
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(lambda record: not getattr(record, _FORWARDED, False))
     handler.setFormatter(

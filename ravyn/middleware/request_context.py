@@ -12,9 +12,8 @@ import re
 import time
 from typing import Any
 
-import structlog
-
 from ravyn.events.context import correlation_context, request_trace_var
+from ravyn.middleware.access_log import write_access_line
 from ravyn.middleware.errors import (
     REQUEST_ID,
     RESPONSE_STATE,
@@ -23,7 +22,6 @@ from ravyn.middleware.errors import (
     send_server_error,
 )
 
-access_logger = structlog.get_logger("ravyn.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
@@ -77,13 +75,12 @@ class RequestContextMiddleware:
                 await send_server_error(scope, send_with_request_id, exc, self.debug)
         finally:
             request_trace_var.reset(trace_token)
-            access_logger.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=state.status,
-                duration_ms=round((time.perf_counter() - started_at) * 1000, 3),
-                request_id=request_id,
+            write_access_line(
+                scope["method"],
+                scope["path"],
+                state.status,
+                round((time.perf_counter() - started_at) * 1000, 3),
+                request_id,
             )
 
 

@@ -26,7 +26,9 @@ from tests.support.servers import (
 CLUSTER_START_TIMEOUT = 30.0
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = CLUSTER_START_TIMEOUT) -> None:
+def wait_for(
+    condition: Callable[[], bool], what: str, timeout: float = CLUSTER_START_TIMEOUT
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -124,7 +126,9 @@ class RedisSentinels:
         for name in ("primary", "replica", "sentinel0", "sentinel1", "sentinel2"):
             (tmp / name).mkdir()
         self.primary = RedisServer(tmp / "primary")
-        self.replica = RedisServer(tmp / "replica", "--replicaof", "127.0.0.1", str(self.primary.port))
+        self.replica = RedisServer(
+            tmp / "replica", "--replicaof", "127.0.0.1", str(self.primary.port)
+        )
         self.sentinels = [
             SentinelServer(tmp / f"sentinel{index}", self.master_name, self.primary.port)
             for index in range(3)
@@ -177,9 +181,12 @@ class RedisClusterNodes:
             self.nodes.append(
                 RedisServer(
                     data_dir,
-                    "--cluster-enabled", "yes",
-                    "--cluster-config-file", "nodes.conf",
-                    "--cluster-node-timeout", "2000",
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                    "--cluster-node-timeout",
+                    "2000",
                 )  # fmt: skip
             )
 
@@ -193,9 +200,11 @@ class RedisClusterNodes:
         subprocess.run(
             [
                 find_binary("redis-cli"),
-                "--cluster", "create",
+                "--cluster",
+                "create",
                 *(f"127.0.0.1:{node.port}" for node in self.nodes),
-                "--cluster-replicas", "0",
+                "--cluster-replicas",
+                "0",
                 "--cluster-yes",
             ],  # fmt: skip
             check=True,
