@@ -53,6 +53,7 @@ class NATSNode(NATSServer):
     health_check = "/healthz"
 
     def __init__(self, tmp: Path, name: str, cluster_port: int, routes: list[int]) -> None:
+        self.name = name
         super().__init__(
             tmp,
             "-n", name,

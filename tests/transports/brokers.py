@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ravyn.events.transports.contract import Transport
 from ravyn.events.transports.memory import MemoryBroker as InMemoryBroker
@@ -165,10 +165,17 @@ class Outcomes:
         return [(int(pid), event_id) for k, pid, event_id in rows if k == kind]
 
 
+class Endpoint(Protocol):
+    """Where a worker connects: its broker's kind and a URL `transport_from_url` takes."""
+
+    kind: str
+    url: str
+
+
 class Worker:
     """A `run_worker` process running tests/transports/listeners_app.py."""
 
-    def __init__(self, broker: Broker, outcomes: Outcomes, log: Path) -> None:
+    def __init__(self, broker: Endpoint, outcomes: Outcomes, log: Path) -> None:
         self.log = log
         child = REPO / "tests/transports/worker_child.py"
         env = {**os.environ, "PYTHONPATH": str(REPO), "RAVYN_TEST_OUTCOMES": str(outcomes.path)}

@@ -11,7 +11,10 @@ a listener that fails its last attempt (its `retry=` policy, run by `bus.deliver
 message published to the dead-letter subject `{prefix}.dead` (kept in the stream
 `{PREFIX}_DEAD`) with the error, then acknowledged. The server redelivers after `ack_wait`
 what a dead consumer left unacknowledged, dead-lettered after `max_deliveries`.
-Broadcast listeners subscribe to the core subjects. With `jetstream=False`, nothing is
+With `replicas=N` (a NATS cluster) both streams, the consumers and the `acquire_once` bucket
+are kept on N servers: a publish is acknowledged once a majority of them stored it, and
+the loss of a minority loses nothing acknowledged (docs/transports.md, "Clustered
+brokers"). Broadcast listeners subscribe to the core subjects. With `jetstream=False`, nothing is
 published to JetStream and durable listeners become core queue groups on the core
 subjects: once per cluster, but at-most-once and not kept while no process listens.
 """
@@ -76,6 +79,7 @@ class NATSTransport(BrokerTransport):
         subject_prefix: str = "ravyn",
         max_age: float = 7 * 24 * 3600.0,
         max_msgs: int = 1_000_000,
+        replicas: int = 1,
         batch_size: int = 100,
         fetch_timeout: float = 1.0,
         ack_wait: float = 30.0,
@@ -93,6 +97,9 @@ class NATSTransport(BrokerTransport):
         self.once_bucket = f"{INVALID_NAME_CHARACTERS.sub('_', subject_prefix)}_once"
         self.max_age = max_age
         self.max_msgs = max_msgs
+        if not 1 <= replicas <= 5:
+            raise ValueError(f"replicas={replicas}: JetStream keeps a stream on 1 to 5 servers")
+        self.replicas = replicas
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
         self.ack_wait = ack_wait
@@ -239,6 +246,7 @@ class NATSTransport(BrokerTransport):
             max_age=self.max_age,
             max_msgs=self.max_msgs,
             duplicate_window=120.0,
+            num_replicas=self.replicas,
         )
         dead = StreamConfig(
             name=self.dead_letter_stream,
@@ -246,6 +254,7 @@ class NATSTransport(BrokerTransport):
             storage=StorageType.FILE,
             max_age=self.max_age,
             max_msgs=self.max_msgs,
+            num_replicas=self.replicas,
         )
         for config in (events, dead):
             try:
@@ -286,7 +295,9 @@ class NATSTransport(BrokerTransport):
         try:
             return await js.key_value(self.once_bucket)
         except nats.js.errors.BucketNotFoundError:
-            return await js.create_key_value(bucket=self.once_bucket, history=1)
+            return await js.create_key_value(
+                bucket=self.once_bucket, history=1, replicas=self.replicas
+            )
 
     # --- core subscriptions ----------------------------------------------------------------
 

@@ -10,6 +10,12 @@ a listener that fails its last attempt (its `retry=` policy, run by `bus.deliver
 entry copied to the dead-letter stream `{prefix}:dead` with the error, then acknowledged.
 Entries a dead consumer left pending are taken over once idle past `visibility_timeout`
 (XAUTOCLAIM), and dead-lettered after `max_deliveries` deliveries without an outcome.
+
+The URL may name one server, a primary behind Sentinel or a Cluster (`redis_clients.py`).
+On a Cluster every key of the transport carries the hash tag `{prefix}`, so the streams,
+channels and dead letters of one prefix share a slot: one script call per batch and one
+XREADGROUP over several streams stay possible. With `replica_acks=N` a batch counts as
+sent only once N replicas have it (WAIT): a failover then loses no event the outbox let go.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from ravyn.events.transports.broker import (
 from ravyn.events.transports.contract import TransportUnavailable
 from ravyn.events.transports.delivery import Settlement, Verdict
 from ravyn.events.transports.outbox import Outgoing
+from ravyn.events.transports.redis_clients import is_cluster_url, redis_client
 from ravyn.events.transports.subscriptions import as_glob
 
 if TYPE_CHECKING:
@@ -99,11 +106,17 @@ class RedisTransport(BrokerTransport):
         block: float = 1.0,
         visibility_timeout: float = 30.0,
         consumer_name: str | None = None,
+        replica_acks: int = 0,
+        replica_ack_timeout: float = 1.0,
         **options: Unpack[BrokerOptions],
     ) -> None:
+        """`replica_acks`: replicas that must have a batch before it counts as sent (0: the
+        primary's word is enough); a batch they do not confirm within `replica_ack_timeout`
+        seconds is sent again, so listeners may see it twice, never lose it."""
         super().__init__(**options)
         self.url = url
-        self.prefix = stream_prefix
+        # On a Cluster, a hash tag keeps every key of the prefix in one slot.
+        self.prefix = f"{{{stream_prefix}}}" if is_cluster_url(url) else stream_prefix
         self.maxlen = maxlen
         self.dead_letter_maxlen = dead_letter_maxlen
         self.batch_size = batch_size
@@ -112,7 +125,9 @@ class RedisTransport(BrokerTransport):
         self.consumer_name = (
             consumer_name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         )
-        self.dead_letter_stream = f"{stream_prefix}:dead"
+        self.replica_acks = replica_acks
+        self.replica_ack_timeout_ms = max(1, int(replica_ack_timeout * 1000))
+        self.dead_letter_stream = f"{self.prefix}:dead"
         self._response_error: type[BaseException] = OSError
         self._client: Redis | None = None
         self._ignored_keys: set[bytes] = set()
@@ -142,7 +157,7 @@ class RedisTransport(BrokerTransport):
     async def _connect(self) -> None:
         redis_asyncio = _import_redis()
         self._response_error = redis_asyncio.ResponseError
-        self._client = redis_asyncio.Redis.from_url(self.url)
+        self._client = redis_client(self.url)
         self._publish_script = self._client.register_script(PUBLISH_SCRIPT)
         await self._client.ping()
 
@@ -172,12 +187,22 @@ class RedisTransport(BrokerTransport):
         one script call for the batch costs less than one pipelined command per event.
         """
         frames = self._frames(batch)
+        keys = [self.key(event.name) for event, _ in batch] + [self.key(n) for n, _ in frames]
         args: list[Any] = [self.maxlen, len(batch), *(data for _, data in batch)]
-        await self._publish_script(
-            keys=[self.key(event.name) for event, _ in batch]
-            + [self.key(name) for name, _ in frames],
-            args=args + [frame for _, frame in frames],
-        )
+        args += [frame for _, frame in frames]
+        if not self.replica_acks:
+            await self._publish_script(keys=keys, args=args)
+            return
+        # WAIT counts the replicas that have this connection's writes: same pipeline.
+        pipe = self._require_client().pipeline(transaction=False)
+        await self._publish_script(keys=keys, args=args, client=pipe)
+        pipe.execute_command("WAIT", self.replica_acks, self.replica_ack_timeout_ms)
+        _, replicas = await pipe.execute()
+        if replicas < self.replica_acks:
+            raise TransportUnavailable(
+                f"{replicas} of the {self.replica_acks} replicas asked for (replica_acks) "
+                f"confirmed a batch within {self.replica_ack_timeout_ms} ms: it is sent again"
+            )
 
     async def _disconnect(self) -> None:
         if self._client is not None:
