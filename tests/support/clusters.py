@@ -9,6 +9,7 @@ still running.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import time
 from collections.abc import Callable
@@ -179,17 +180,14 @@ class RedisClusterNodes:
         for index in range(size):
             data_dir = tmp / f"redis{index}"
             data_dir.mkdir()
-            self.nodes.append(
-                RedisServer(
-                    data_dir,
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-config-file",
-                    "nodes.conf",
-                    "--cluster-node-timeout",
-                    "2000",
-                )  # fmt: skip
-            )
+            options = {
+                "--cluster-enabled": "yes",
+                "--cluster-config-file": "nodes.conf",
+                "--cluster-node-timeout": "2000",
+                # the bus port, else the client port + 10000 (past 65535 for some)
+                "--cluster-port": str(free_port()),
+            }
+            self.nodes.append(RedisServer(data_dir, *itertools.chain(*options.items())))
 
     def url(self) -> str:
         """`redis+cluster://a,b,c/0`: any reachable node tells the client the slot map."""

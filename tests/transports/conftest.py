@@ -6,6 +6,7 @@ from typing import TypeVar
 
 import pytest
 
+from tests.support.clusters import NATSCluster, RedisClusterNodes, RedisSentinels
 from tests.support.servers import NATSServer, RedisServer, Server
 
 from .brokers import Broker, MemoryBroker, NATSBroker, Outcomes, RedisBroker, Worker
@@ -29,6 +30,38 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 def nats_server(tmp_path: Path) -> Iterator[NATSServer]:
     (tmp_path / "nats").mkdir()
     yield from running(NATSServer(tmp_path / "nats"))
+
+
+ClusterT = TypeVar("ClusterT", NATSCluster, RedisSentinels, RedisClusterNodes)
+
+
+def running_cluster(cluster: ClusterT) -> Iterator[ClusterT]:
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path: Path) -> Iterator[NATSCluster]:
+    """Three nats-server -js nodes routed to each other."""
+    (tmp_path / "nats-cluster").mkdir()
+    yield from running_cluster(NATSCluster(tmp_path / "nats-cluster"))
+
+
+@pytest.fixture
+def redis_sentinels(tmp_path: Path) -> Iterator[RedisSentinels]:
+    """A Redis primary, one replica and three sentinels."""
+    (tmp_path / "sentinel").mkdir()
+    yield from running_cluster(RedisSentinels(tmp_path / "sentinel"))
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[RedisClusterNodes]:
+    """A Redis Cluster of three primaries."""
+    (tmp_path / "redis-cluster").mkdir()
+    yield from running_cluster(RedisClusterNodes(tmp_path / "redis-cluster"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,24 +33,6 @@ FULFIL = "tests.transports.listeners_app:fulfil_order"
 class Endpoint:
     kind: str
     url: str
-
-
-@pytest.fixture
-def nats_cluster(tmp_path: Path) -> Iterator[NATSCluster]:
-    (tmp_path / "cluster").mkdir()
-    cluster = NATSCluster(tmp_path / "cluster")
-    cluster.start()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture
-def redis_sentinels(tmp_path: Path) -> Iterator[RedisSentinels]:
-    (tmp_path / "sentinel").mkdir()
-    sentinels = RedisSentinels(tmp_path / "sentinel")
-    sentinels.start()
-    yield sentinels
-    sentinels.stop()
 
 
 async def emit_a_stream(bus: EventBus, kill: Any) -> list[str]:
