@@ -49,6 +49,7 @@ class JSONLines:
     go to ``sys.stderr`` as it is when written, as ``StderrLogger`` writes them."""
 
     processors: list[Any]
+    """A copy: structlog's own list may be changed in place (``capture_logs`` does)."""
     wrapper_class: type
     logger_factory: Any
     level: int
@@ -65,7 +66,7 @@ def json_lines() -> JSONLines | None:
         return None
     config = structlog.get_config()
     if (
-        config["processors"] is installed.processors
+        config["processors"] == installed.processors
         and config["wrapper_class"] is installed.wrapper_class
         and config["logger_factory"] is installed.logger_factory
     ):
@@ -110,7 +111,9 @@ def _install(json: bool | None, level: str | int) -> logging.Handler:
         logger_factory=StderrLogger,
         cache_logger_on_first_use=False,
     )
-    _json_lines = JSONLines(processors, wrapper_class, StderrLogger, numeric_level) if json else None
+    _json_lines = (
+        JSONLines(list(processors), wrapper_class, StderrLogger, numeric_level) if json else None
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(lambda record: not getattr(record, _FORWARDED, False))
     handler.setFormatter(
