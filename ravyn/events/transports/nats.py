@@ -33,6 +33,7 @@ import structlog
 from ravyn.events.transports.broker import BrokerOptions, BrokerTransport, DurableConsumer
 from ravyn.events.transports.contract import TransportUnavailable
 from ravyn.events.transports.delivery import Settlement, Verdict
+from ravyn.events.transports.nats_pull import BatchPull
 from ravyn.events.transports.outbox import Outgoing
 from ravyn.events.transports.subscriptions import as_subject
 
@@ -168,8 +169,17 @@ class NATSTransport(BrokerTransport):
     async def _subscribe_durable(self, listener: Listener, names: tuple[str, ...]) -> None:
         if self.jetstream:
             subjects = [self.subject(as_subject(name)) for name in names]
-            subscription = await self._durable_consumer(listener, subjects)
-            self._spawn_consumer(NATSConsumer(self, listener, subjects, subscription))
+            await self._durable_consumer(listener, subjects)
+            pull = BatchPull(
+                self._require_connection(),
+                self.stream,
+                durable_name(listener.name),
+                self.batch_size,
+                expires=self.fetch_timeout,
+            )
+            await pull.subscribe()
+            self._subscriptions.append(pull.subscription)
+            self._spawn_consumer(NATSConsumer(self, listener, subjects, pull))
             return
         for name in names:
             await self._subscribe(
@@ -266,9 +276,9 @@ class NATSTransport(BrokerTransport):
 
     async def _durable_consumer(
         self, listener: Listener, subjects: list[str], since: datetime | None = None
-    ) -> Any:
-        """Create (or find) the listener's durable consumer and bind to it. A new consumer
-        starts at the end of the stream, or at `since` when it replaces a lost one."""
+    ) -> None:
+        """Create (or find) the listener's durable consumer. A new consumer starts at the
+        end of the stream, or at `since` when it replaces a lost one."""
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
         js = self._require_jetstream()
@@ -286,7 +296,6 @@ class NATSTransport(BrokerTransport):
             filter_subjects=subjects,
         )
         await js.add_consumer(self.stream, config)
-        return await js.pull_subscribe_bind(durable=name, stream=self.stream)
 
     async def _once_bucket(self) -> Any:
         import nats.js.errors
@@ -355,24 +364,21 @@ class NATSConsumer(DurableConsumer["Msg"]):
     """A listener's durable pull consumer on the JetStream stream."""
 
     def __init__(
-        self, transport: NATSTransport, listener: Listener, subjects: list[str], subscription: Any
+        self, transport: NATSTransport, listener: Listener, subjects: list[str], pull: BatchPull
     ) -> None:
         self.transport = transport
         self.listener = listener
         self.subjects = subjects
-        self.subscription = subscription
+        self.pull = pull
         self.keep_alive_every = transport.ack_wait / 3
         self.caught_up_at = datetime.now(UTC)  # everything before was fetched and settled
 
     async def fetch(self) -> list[Msg]:
         """The next batch, or [] when there was nothing to fetch within `fetch_timeout`."""
         fetch_started = datetime.now(UTC)
-        try:
-            messages: list[Msg] = await self.subscription.fetch(
-                self.transport.batch_size, timeout=self.transport.fetch_timeout
-            )
-        except TimeoutError:  # nats-py raises its own TimeoutError or asyncio's
-            messages = []
+        if self.pull.drained():
+            self.caught_up_at = fetch_started
+        messages = await self.pull.fetch()
         if not messages:
             self.caught_up_at = fetch_started
         return messages
