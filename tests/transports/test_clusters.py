@@ -108,3 +108,12 @@ async def test_the_redis_cluster_sample_keeps_a_prefix_in_one_slot(
         assert len(slots) == 1 and await client.exists("{shop}:order.paid")
     finally:
         await client.aclose()
+
+
+def test_replica_acks_is_refused_on_a_redis_cluster() -> None:
+    from ravyn.events.transports import transport_from_url
+
+    with pytest.raises(ValueError, match="not a Cluster"):
+        transport_from_url("redis+cluster://n1:6379?replica_acks=1")
+    with pytest.raises(ValueError, match="use a number"):
+        transport_from_url("nats://a:4222,b:4222?replicas=three")

@@ -125,6 +125,11 @@ class RedisTransport(BrokerTransport):
         self.consumer_name = (
             consumer_name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         )
+        if replica_acks and is_cluster_url(url):
+            raise ValueError(
+                "replica_acks works with one Redis server or Sentinel, not a Cluster (WAIT has "
+                "no key to route by): leave it at 0 on redis+cluster://"
+            )
         self.replica_acks = replica_acks
         self.replica_ack_timeout_ms = max(1, int(replica_ack_timeout * 1000))
         self.dead_letter_stream = f"{self.prefix}:dead"
