@@ -188,3 +188,17 @@ def test_a_wide_payload_is_not_mistaken_for_a_deep_one() -> None:
     event = make_event({"rows": [{"id": i, "tags": [i]} for i in range(500)]})
     codec = Codec()
     assert codec.decode(codec.encode(event)) == event
+
+
+def test_a_deep_event_in_a_broadcast_frame_is_refused_alone() -> None:
+    codec = Codec()
+    shallow = [codec.encode(make_event({"n": n})) for n in range(300)]
+    deep = (
+        b'{"name": "x", "id": "deep", "emitted_at": "2026-01-01T00:00:00Z", "payload": '
+        + b"[" * (MAX_NESTING + 1)
+        + b"]" * (MAX_NESTING + 1)
+        + b"}"
+    )
+    events, refused = codec.decode_message(codec.frame([*shallow[:150], deep, *shallow[150:]]))
+    assert len(events) == 300 and len(refused) == 1
+    assert [event.payload["n"] for event in events] == list(range(300))
