@@ -89,7 +89,8 @@ class BatchPull:
         await self._nc.publish(self._request_subject, json.dumps(request).encode(), self._inbox)
 
     async def _on_message(self, message: Msg) -> None:
-        status = message.headers.get(STATUS) if message.headers else None
+        headers = message.headers or {}
+        status = headers.get(STATUS)
         if status is None:
             self._arrived.append(message)
             self._credit -= 1
@@ -99,5 +100,5 @@ class BatchPull:
             # deleted, leadership change; 503 no responders: the consumer is gone)
             self._credit = 0
             if status not in REQUEST_OVER:
-                self._refused = f"{status} {message.headers.get(DESCRIPTION, '')}".strip()
+                self._refused = f"{status} {headers.get(DESCRIPTION, '')}".strip()
         self._wake.set()

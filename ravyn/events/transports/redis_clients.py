@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -32,37 +33,49 @@ def redis_client(url: str) -> Any:
     if scheme == SENTINEL_SCHEME:
         from redis.asyncio.sentinel import Sentinel
 
-        credentials, hosts, path = _split(rest, default_port=26379)
-        service, _, db = path.partition("/")
+        location = _Location.parse(rest, default_port=26379)
+        service, _, db = location.path.partition("/")
         if not service:
             raise ValueError(
                 f"{url!r} names no primary: use redis+sentinel://host:26379/mymaster/0"
             )
-        sentinel = Sentinel(hosts, **credentials)
+        sentinel_class: Any = Sentinel  # untyped in redis-py
+        sentinel = sentinel_class(
+            location.hosts, username=location.username, password=location.password
+        )
         return sentinel.master_for(service, db=int(db or 0))
     if scheme == CLUSTER_SCHEME:
         from redis.asyncio.cluster import ClusterNode, RedisCluster
 
-        credentials, hosts, path = _split(rest, default_port=6379)
-        if path not in ("", "0"):
+        location = _Location.parse(rest, default_port=6379)
+        if location.path not in ("", "0"):
             raise ValueError(f"{url!r}: a Redis Cluster has database 0 only")
-        return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in hosts], **credentials)
+        return RedisCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in location.hosts],
+            username=location.username,
+            password=location.password,
+        )
     return redis_asyncio.Redis.from_url(url)
 
 
-def _split(rest: str, default_port: int) -> tuple[dict[str, str], list[tuple[str, int]], str]:
-    """`user:pw@a:1,b/x/0` -> ({username, password}, [(a, 1), (b, default)], `x/0`)."""
-    location, _, path = rest.partition("?")[0].partition("/")
-    userinfo, _, hosts = location.rpartition("@")
-    credentials = {}
-    if userinfo:
+@dataclass(frozen=True, slots=True)
+class _Location:
+    """`user:pw@a:1,b/x/0` -> user, pw, [(a, 1), (b, default port)], `x/0`."""
+
+    username: str | None
+    password: str | None
+    hosts: list[tuple[str, int]]
+    path: str
+
+    @classmethod
+    def parse(cls, rest: str, default_port: int) -> _Location:
+        location, _, path = rest.partition("?")[0].partition("/")
+        userinfo, _, hosts = location.rpartition("@")
         username, _, password = userinfo.partition(":")
-        if username:
-            credentials["username"] = unquote(username)
-        if password:
-            credentials["password"] = unquote(password)
-    addresses = []
-    for host in hosts.split(","):
-        name, _, port = host.strip().rpartition(":") if ":" in host else (host.strip(), "", "")
-        addresses.append((name, int(port) if port else default_port))
-    return credentials, addresses, path.strip("/")
+        addresses = []
+        for host in hosts.split(","):
+            name, colon, port = host.strip().rpartition(":")
+            if not colon:
+                name, port = host.strip(), ""
+            addresses.append((name, int(port) if port else default_port))
+        return cls(unquote(username) or None, unquote(password) or None, addresses, path.strip("/"))
