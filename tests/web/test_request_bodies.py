@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 
 import httpx
 import pydantic
@@ -230,3 +231,12 @@ def test_a_large_upload_is_spooled_to_disk_and_arrives_intact():
         "digest": hashlib.sha256(data).hexdigest(),
     }
     assert little["on_disk"] is False and little["size"] == 1000
+
+
+def test_without_the_forms_extra_a_multipart_body_names_the_extra(monkeypatch):
+    from ravyn.exceptions import ImproperlyConfigured
+    from ravyn.routing.forms import _MultipartReader
+
+    monkeypatch.setitem(sys.modules, "python_multipart.multipart", None)  # not installed
+    with pytest.raises(ImproperlyConfigured, match=r"pip install 'ravyn\[forms\]'"):
+        _MultipartReader(b"multipart/form-data; boundary=x", 10, 10)
