@@ -99,9 +99,10 @@ class Server:
 
 
 class RedisServer(Server):
-    """`options` are more redis-server arguments (a replica's `--replicaof`, cluster mode)."""
+    """`options` are more redis-server arguments (a replica's `--replicaof`, cluster mode);
+    ``password``: clients must AUTH (the URL carries it: ``redis://:password@...``)."""
 
-    def __init__(self, tmp: Path, *options: str) -> None:
+    def __init__(self, tmp: Path, *options: str, password: str | None = None) -> None:
         port = free_port()
         command = [
             find_binary("redis-server"),
@@ -113,24 +114,38 @@ class RedisServer(Server):
             "--save", "",
             *options,
         ]  # fmt: skip
+        if password:
+            command += ["--requirepass", password]
         super().__init__(command, port, tmp)
-        self.url = f"redis://127.0.0.1:{port}/0"
+        self.password = password
+        credentials = f":{password}@" if password else ""
+        self.url = f"redis://{credentials}127.0.0.1:{port}/0"
 
     def is_ready(self) -> bool:
+        auth = f"AUTH {self.password}\r\n".encode() if self.password else b""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
+                sock.sendall(auth + b"PING\r\n")
+                replies = b""
+                while replies.count(b"\r\n") < (2 if auth else 1):
+                    chunk = sock.recv(64)
+                    if not chunk:
+                        return False
+                    replies += chunk
+                return replies.endswith(b"+PONG\r\n")
         except OSError:
             return False
 
 
 class NATSServer(Server):
-    """`options` are more nats-server arguments (a cluster node's name and routes)."""
+    """`options` are more nats-server arguments (a cluster node's name and routes);
+    ``user``/``password``: clients must authenticate (``nats://user:password@...``)."""
 
     health_check = "/healthz?js-enabled-only=true"
 
-    def __init__(self, tmp: Path, *options: str) -> None:
+    def __init__(
+        self, tmp: Path, *options: str, user: str | None = None, password: str | None = None
+    ) -> None:
         port, monitor_port = free_port(), free_port()
         command = [
             find_binary("nats-server"),
@@ -141,9 +156,12 @@ class NATSServer(Server):
             "-sd", str(tmp / "jetstream"),
             *options,
         ]  # fmt: skip
+        if user and password:
+            command += ["--user", user, "--pass", password]
         super().__init__(command, port, tmp)
         self.monitor_port = monitor_port
-        self.url = f"nats://127.0.0.1:{port}"
+        credentials = f"{user}:{password}@" if user and password else ""
+        self.url = f"nats://{credentials}127.0.0.1:{port}"
 
     def is_ready(self) -> bool:
         url = f"http://127.0.0.1:{self.monitor_port}{self.health_check}"

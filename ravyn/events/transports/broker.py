@@ -35,6 +35,7 @@ from ravyn.events.transports.delivery import Deliveries, Settlement
 from ravyn.events.transports.outbox import Outbox, Outgoing
 from ravyn.events.transports.subscriptions import Interests
 from ravyn.events.transports.tasks import TransportTasks
+from ravyn.utils.redaction import redact_credentials
 
 if TYPE_CHECKING:
     from ravyn.events.envelope import Event
@@ -141,7 +142,7 @@ class BrokerTransport(ABC):
     @property
     @abstractmethod
     def address(self) -> str:
-        """Where the broker is, for logs and errors."""
+        """Where the broker is, for logs and errors: credentials masked (redact_credentials)."""
 
     # --- the contract ----------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ class BrokerTransport(ABC):
             await self._connect()
         except Exception as exc:
             await self._disconnect()
-            reason = str(exc) or f"no answer: {type(exc).__name__}"
+            reason = redact_credentials(str(exc)) or f"no answer: {type(exc).__name__}"
             raise TransportUnavailable(
                 f"cannot reach {self.title} at {self.address} ({reason}): {self.unreachable_hint}"
             ) from exc

@@ -36,6 +36,7 @@ from ravyn.events.transports.delivery import Settlement, Verdict
 from ravyn.events.transports.nats_pull import BatchPull
 from ravyn.events.transports.outbox import Outgoing
 from ravyn.events.transports.subscriptions import as_subject
+from ravyn.utils.redaction import redact_credentials
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -112,7 +113,7 @@ class NATSTransport(BrokerTransport):
 
     @property
     def address(self) -> str:
-        return ", ".join(self.servers)
+        return redact_credentials(", ".join(self.servers))
 
     def subject(self, event_name: str) -> str:
         """The JetStream subject of an event name (once-per-cluster listeners)."""
@@ -337,15 +338,15 @@ class NATSTransport(BrokerTransport):
 
     async def _on_disconnected(self) -> None:
         if not self._tasks.stopping:
-            logger.warning("nats_disconnected", servers=self.servers)
+            logger.warning("nats_disconnected", servers=self.address)
 
     async def _on_reconnected(self) -> None:
-        logger.info("nats_reconnected", servers=self.servers)
+        logger.info("nats_reconnected", servers=self.address)
 
     async def _on_error(self, exc: Exception) -> None:
         # Before the first connection, start() raises one error saying it all.
         log = logger.warning if self._nc is not None else logger.debug
-        log("nats_error", error=repr(exc))
+        log("nats_error", error=redact_credentials(repr(exc)))
 
     def _require_connection(self) -> Client:
         if self._nc is None:

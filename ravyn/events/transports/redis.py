@@ -44,6 +44,7 @@ from ravyn.events.transports.delivery import Settlement, Verdict
 from ravyn.events.transports.outbox import Outgoing
 from ravyn.events.transports.redis_clients import is_cluster_url, redis_client
 from ravyn.events.transports.subscriptions import as_glob
+from ravyn.utils.redaction import redact_credentials
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -139,7 +140,7 @@ class RedisTransport(BrokerTransport):
 
     @property
     def address(self) -> str:
-        return self.url
+        return redact_credentials(self.url)
 
     def key(self, event_name: str) -> str:
         """The stream key and pub/sub channel of an event name."""
