@@ -258,7 +258,8 @@ def wrk_rate(url: str, script: str | None) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
-def serve_and_load(factory: str) -> dict[str, float]:
+def serve_and_load(factory: str, post: bool = True) -> dict[str, float]:
+    """req/s of ``factory``'s app on uvicorn: GET /hello, and POST /items unless not ``post``."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -297,10 +298,10 @@ def serve_and_load(factory: str) -> dict[str, float]:
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
             script.write(WRK_POST_SCRIPT)
             script.flush()
-            return {
-                "GET": wrk_rate(f"http://127.0.0.1:{port}/hello", None),
-                "POST": wrk_rate(f"http://127.0.0.1:{port}/items", script.name),
-            }
+            rates = {"GET": wrk_rate(f"http://127.0.0.1:{port}/hello", None)}
+            if post:
+                rates["POST"] = wrk_rate(f"http://127.0.0.1:{port}/items", script.name)
+            return rates
     finally:
         server.terminate()
         server.wait(timeout=10)

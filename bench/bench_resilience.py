@@ -7,16 +7,23 @@ nothing is refused: what is measured is the bookkeeping a request pays. In proce
 ASGI app called directly, as in bench_http), 20,000 sequential requests per measurement,
 median of 5 rounds interleaved between the apps, access line filtered by level.
 
-Run: .venv/bin/python bench/bench_resilience.py
+With ``--server``, each app also runs on uvicorn (1 worker, httptools + uvloop, pinned to
+CPU 0) loaded by ``wrk -t1 -c32`` on CPU 1 (bench_http's set-up): the cost as a client
+sees it, with the server's own work per request included.
+
+Run: .venv/bin/python bench/bench_resilience.py [--server]
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
+import sys
 import time
 
-from bench_http import REQUESTS, measure, quiet_access_log
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # uvicorn imports us as bench.*
+from bench_http import REQUESTS, measure, quiet_access_log, serve_and_load  # noqa: E402
 
 from ravyn.app import Ravyn
 from ravyn.resilience import (
@@ -88,9 +95,33 @@ async def main() -> None:
         for name, app in systems.items():
             async with app.running():
                 rates[name].append(await measure(app, "GET", "/hello", 200, time.process_time))
+    print_table(
+        f"In-process ASGI GET, {REQUESTS:,} sequential requests, median of {ROUNDS} rounds, "
+        "req/s of CPU time",
+        rates,
+    )
+
+
+def server_app() -> Ravyn:
+    """The factory uvicorn loads for ``--server``: the app named by RAVYN_BENCH_APP."""
+    quiet_access_log()
+    return apps()[os.environ["RAVYN_BENCH_APP"]]
+
+
+def server_table() -> None:
+    rates: dict[str, list[float]] = {}
+    for _ in range(3):  # rounds interleaved between the apps, as in process
+        for name in apps():
+            os.environ["RAVYN_BENCH_APP"] = name
+            rate = serve_and_load("bench.bench_resilience:server_app", post=False)["GET"]
+            rates.setdefault(name, []).append(rate)
+    print_table("uvicorn 1 worker on CPU 0, wrk -t1 -c32 on CPU 1, median of 3", rates)
+
+
+def print_table(title: str, rates: dict[str, list[float]]) -> None:
     medians = {name: statistics.median(values) for name, values in rates.items()}
     baseline = medians["plain (no middleware)"]
-    print(f"\nIn-process ASGI GET, {REQUESTS:,} sequential requests, median of {ROUNDS} rounds")
+    print(f"\n{title}")
     print(f"{'app':<36} {'req/s':>10} {'x plain':>8}")
     for name, rate in medians.items():
         print(f"{name:<36} {rate:>10,.0f} {rate / baseline:>7.2f}x")
@@ -98,3 +129,5 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    if "--server" in sys.argv:
+        server_table()

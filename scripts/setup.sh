@@ -20,6 +20,7 @@ command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 command -v redis-sentinel >/dev/null 2>&1 || apt_packages+=(redis-sentinel)
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_packages+=(postgresql)
+command -v wrk >/dev/null 2>&1 || apt_packages+=(wrk)  # bench/ --server modes
 if [ "${#apt_packages[@]}" -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"

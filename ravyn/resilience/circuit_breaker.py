@@ -69,7 +69,7 @@ class CircuitBreaker:
         elif state is CLOSED:
             return self._generation
         if self._trials >= self.half_open_max_calls:
-            raise self._refusal(None)
+            raise self._refusal(1.0)  # a trial is under way: its outcome comes soon
         self._trials += 1
         return self._generation
 
@@ -94,13 +94,13 @@ class CircuitBreaker:
                 self.failures = 0
                 self._change(CLOSED)
 
-    def _refusal(self, retry_after: float | None) -> Refused:
+    def _refusal(self, retry_after: float) -> Refused:
         return Refused(
             503,
             f"Service unavailable: circuit {self.name!r} is open.",
             pattern="circuit_breaker",
             name=self.name,
-            retry_after=retry_after if retry_after is not None else 1.0,
+            retry_after=retry_after,
         )
 
     def _change(self, state: str) -> None:

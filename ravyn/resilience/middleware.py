@@ -53,11 +53,10 @@ class ResilienceMiddleware:
             )
         self.app = app
         rate_limit = rate_limiter.limit(rate) if rate_limiter is not None else None
-        self.policies = tuple(
-            policy
-            for policy in (load_shedder, rate_limit, bulkhead, circuit_breaker)
-            if policy is not None
-        )
+        policies = [p for p in (load_shedder, rate_limit, bulkhead, circuit_breaker) if p]
+        self.policies = tuple(policies)
+        self._admits = tuple(policy.admit for policy in policies)
+        self._releases = tuple(policy.release for policy in policies)
         self.key = key
         self.keyed = rate_limit is not None
         self.deadlines = Deadlines(timeout) if timeout is not None else None
@@ -76,14 +75,13 @@ class ResilienceMiddleware:
             else:
                 client = scope.get("client")
                 key = client[0] if client else "unknown"
-        policies = self.policies
         tickets = []
         try:
-            for policy in policies:
-                tickets.append(await policy.admit(key))
+            for admit in self._admits:
+                tickets.append(await admit(key))
         except Refused as refused:
-            for index in range(len(tickets) - 1, -1, -1):
-                policies[index].release(tickets[index], None)
+            for release, ticket in zip(self._releases, tickets, strict=False):  # any order
+                release(ticket, None)
             count_refusal(refused)
             await send_http_error(send, refused)
             return
@@ -101,8 +99,8 @@ class ResilienceMiddleware:
         finally:
             if deadline is not None:
                 deadlines.finish(deadline)
-            for index in range(len(tickets) - 1, -1, -1):
-                policies[index].release(tickets[index], failed)
+            for release, ticket in zip(self._releases, tickets, strict=False):
+                release(ticket, failed)
 
 
 class LoadSheddingMiddleware(ResilienceMiddleware):

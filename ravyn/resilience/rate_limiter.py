@@ -8,7 +8,7 @@ key is what lets the Redis backend decide in one atomic step for a whole cluster
 from __future__ import annotations
 
 import asyncio
-import time
+from time import monotonic
 from typing import Protocol
 
 from ravyn.resilience.policy import Refused
@@ -35,10 +35,12 @@ class MemoryBackend:
         return self.hit_now(key, rate)
 
     def hit_now(self, key: str, rate: Rate) -> float:
-        now = time.monotonic()
+        now = monotonic()
         arrivals = self._arrivals
-        arrival = max(arrivals.get(key, now), now)
-        early = arrival - now - (rate.period - rate.interval)  # > 0: the budget is spent
+        arrival = arrivals.get(key, now)
+        if arrival < now:
+            arrival = now
+        early = arrival - now - rate.burst  # > 0: the budget is spent
         if early > 0:
             return early
         if len(arrivals) >= self._sweep_at and key not in arrivals:
@@ -95,13 +97,12 @@ class RateLimit:
 
     async def admit(self, key: str, *, wait: bool = False) -> None:
         key = self._prefix + key
+        memory = self._memory  # in process: no await on the hot path
         while True:
-            memory = self._memory  # in process: no await on the hot path
-            delay = (
-                memory.hit_now(key, self.rate)
-                if memory is not None
-                else await self.limiter.backend.hit(key, self.rate)
-            )
+            if memory is not None:
+                delay = memory.hit_now(key, self.rate)
+            else:
+                delay = await self.limiter.backend.hit(key, self.rate)
             if not delay:
                 return
             if not wait:

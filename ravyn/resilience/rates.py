@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ravyn.exceptions import ImproperlyConfigured
 
@@ -24,10 +24,13 @@ class Rate:
     limit: int
     period: float
     text: str
+    interval: float = field(init=False)
+    burst: float = field(init=False)
+    """How far ahead of now a key's next arrival may be: ``period - interval``."""
 
-    @property
-    def interval(self) -> float:
-        return self.period / self.limit
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "interval", self.period / self.limit)
+        object.__setattr__(self, "burst", self.period - self.interval)
 
     def __str__(self) -> str:
         return self.text

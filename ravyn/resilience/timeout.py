@@ -10,7 +10,9 @@ as ``asyncio.timeout`` would, and ``finish`` tells the caller it was a timeout.
 from __future__ import annotations
 
 import asyncio
+from asyncio import current_task, get_running_loop
 from collections import deque
+from time import monotonic
 from typing import Any
 
 from ravyn.resilience.policy import check_positive
@@ -42,11 +44,12 @@ class Deadlines:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, response: Any = None) -> Deadline:
-        loop = asyncio.get_running_loop()
+        loop = get_running_loop()
         if loop is not self._loop:  # a new loop (a test client's): the old one's calls are gone
             self._loop, self._timer = loop, None
             self._queue.clear()
-        deadline = Deadline(loop.time() + self.seconds, asyncio.current_task(), response)
+        # monotonic() is the loop's clock (asyncio's, and uvloop's to the millisecond)
+        deadline = Deadline(monotonic() + self.seconds, current_task(loop), response)
         self._queue.append(deadline)
         if self._timer is None:
             self._timer = loop.call_at(deadline.at, self._expire, loop)
@@ -67,7 +70,7 @@ class Deadlines:
     def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
         queue = self._queue
-        now = loop.time()
+        now = monotonic()
         while queue and (queue[0].at <= now or queue[0].state != RUNNING):
             deadline = queue.popleft()
             if deadline.state != RUNNING:
