@@ -3,6 +3,9 @@
 ``with TestClient(app) as client:`` runs the app's lifespan (bus, startup code, scheduler)
 in a background event loop for the block; each request or WebSocket message is handed to
 that loop. Without ``with``, requests still work, and the lifespan does not run.
+
+``TestClient(app, event_transport="memory://")`` runs the app on another event transport
+for the block (its own is put back after): a test needs no Redis or NATS.
 """
 
 from __future__ import annotations
@@ -33,14 +36,25 @@ class TestClient(httpx.Client):
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, app: Any, base_url: str = "http://testserver", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        base_url: str = "http://testserver",
+        *,
+        event_transport: Any = None,
+        **kwargs: Any,
+    ) -> None:
         self.app = app
+        self.event_transport = event_transport
         self._portal: anyio.from_thread.BlockingPortal | None = None
         self._exit_portal: Any = None
         self._exit_lifespan: Any = None
+        self._app_transport: Any = None
         super().__init__(base_url=base_url, transport=_PortalTransport(self), **kwargs)
 
     def __enter__(self) -> TestClient:
+        if self.event_transport is not None:
+            self._swap_transport()
         portal_cm = anyio.from_thread.start_blocking_portal()
         self._portal = portal_cm.__enter__()
         self._exit_portal = portal_cm.__exit__
@@ -49,6 +63,7 @@ class TestClient(httpx.Client):
             lifespan_cm.__enter__()
         except BaseException:
             self._close_portal()
+            self._restore_transport()
             raise
         self._exit_lifespan = lifespan_cm.__exit__
         return self
@@ -60,7 +75,23 @@ class TestClient(httpx.Client):
         finally:
             self._exit_lifespan = None
             self._close_portal()
+            self._restore_transport()
             super().__exit__(*exc_info)
+
+    def _swap_transport(self) -> None:
+        """The app's bus takes ``event_transport`` (a URL or a Transport) for the block."""
+        from ravyn.events.transports import transport_from_url
+
+        bus = self.app.events
+        if bus.running:
+            raise RuntimeError("TestClient(event_transport=...): the app is already running")
+        transport = self.event_transport
+        self._app_transport = bus.transport
+        bus.transport = transport_from_url(transport) if isinstance(transport, str) else transport
+
+    def _restore_transport(self) -> None:
+        if self.event_transport is not None:
+            self.app.events.transport = self._app_transport
 
     def _close_portal(self) -> None:
         if self._exit_portal is not None:
@@ -127,6 +158,13 @@ class _PortalTransport(httpx.BaseTransport):
         self.client = client
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        bus = getattr(self.client.app, "events", None)  # a Ravyn app's; any ASGI app works
+        if self.client._portal is None and bus is not None and bus.stopped:
+            raise RuntimeError(
+                "The app's event bus was stopped when an earlier `with TestClient(app)` "
+                "ended, so the events of this request would be lost: use "
+                "`with TestClient(app) as client:` here too (it starts the bus again)."
+            )
         request.read()  # a body given as a sync iterator becomes bytes the ASGI side can send
         with self.client.portal() as portal:
             status, headers, content = portal.call(self._call_app, request)

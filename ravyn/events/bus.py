@@ -70,6 +70,11 @@ class EventBus:
     def running(self) -> bool:
         return self._state == _RUNNING
 
+    @property
+    def stopped(self) -> bool:
+        """True once ``stop()`` ran: new events are refused until ``start()`` again."""
+        return self._state == _STOPPED
+
     async def start(self) -> None:
         """Accept events, letting listener work run on in tasks; start the transport."""
         if self._state == _RUNNING:

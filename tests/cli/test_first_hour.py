@@ -100,3 +100,22 @@ def test_the_test_client_without_httpx_names_the_extra():
     assert result.stderr.splitlines()[-1] == (
         "ImportError: ravyn.testclient needs httpx: install ravyn with its 'testing' extra"
     )
+
+
+def test_the_testing_page_in_a_fresh_directory(tmp_path):
+    """testing.md: the plugin's fixtures test the Redis app of transports.md on memory://
+    (no Redis runs), and an async test runs with the configuration the page shows."""
+    shutil.copy(SAMPLES / "transports" / "app.py", tmp_path / "app.py")
+    for name in ("conftest.py", "test_registration.py", "pytest.ini"):
+        shutil.copy(SAMPLES / "testing" / name, tmp_path / name)
+    shutil.copy(SAMPLES / "events" / "test_with_capture.py", tmp_path / "test_with_capture.py")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        env=environment(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"),  # nothing there
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout

@@ -11,8 +11,9 @@ from ravyn.contrib.schedulers.asyncz.decorator import scheduler
 from ravyn.events import Registry, observable, trigger_event, use_registry
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.extensions import Extension
-from ravyn.routing import get
+from ravyn.routing import get, post
 from ravyn.testclient import TestClient
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -186,3 +187,44 @@ def test_with_a_transport_an_event_without_local_listener_is_a_debug_line(debug_
 def test_a_misspelt_observers_module_names_the_setting():
     with pytest.raises(ImproperlyConfigured, match=r"observers=\['myapp_listners'\]"):
         Ravyn(observers=["myapp_listners"])
+
+
+def registering_app(**options) -> tuple[Ravyn, list[str]]:
+    welcomed: list[str] = []
+    with use_registry(Registry()):
+
+        @post("/register")
+        @observable(send=["user_registered"])
+        async def register(email: str) -> dict:
+            return {"email": email}
+
+        @observable(listen=["user_registered"])
+        async def welcome(email: str) -> None:
+            welcomed.append(email)
+
+        return Ravyn(routes=[register], **options), welcomed
+
+
+def test_a_test_client_without_with_after_one_with_fails_loudly():
+    app, welcomed = registering_app()
+    with TestClient(app) as client:
+        client.post("/register", json={"email": "first@example.com"})
+        client.wait_idle()
+    with pytest.raises(RuntimeError, match=r"use `with TestClient\(app\) as client:`"):
+        TestClient(app).post("/register", json={"email": "lost@example.com"})
+    with TestClient(app) as client:  # with `with`, the bus runs again
+        client.post("/register", json={"email": "second@example.com"})
+        client.wait_idle()
+    assert welcomed == ["first@example.com", "second@example.com"]
+
+
+def test_a_test_client_runs_the_app_on_another_transport():
+    """An app built for Redis, tested with no Redis: the in-memory transport for the block."""
+    from ravyn.events.transports.redis import RedisTransport
+
+    app, welcomed = registering_app(event_transport=f"redis://127.0.0.1:{free_port()}/0")
+    with TestClient(app, event_transport="memory://") as client:
+        assert client.post("/register", json={"email": "ada@example.com"}).status_code == 201
+        client.wait_idle()
+    assert welcomed == ["ada@example.com"]
+    assert isinstance(app.events.transport, RedisTransport)  # the app's own, put back
