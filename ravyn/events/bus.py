@@ -171,12 +171,16 @@ class EventBus:
             await self._dispatch(events, wait, defer)
         return events
 
-    async def dispatch(self, events: Sequence[Event]) -> None:
+    async def dispatch(self, events: Sequence[Event], *, timeout: float = 10.0) -> None:
         """Send events made earlier, as ``emit`` would (to the transport, else to the local
         listeners), keeping their ids and headers: how an outbox relay sends what an emit
-        sink took. It never goes to a sink."""
+        sink took. It never goes to a sink. With a transport it returns once the broker
+        stored them (``Transport.flush``, ``TransportUnavailable`` after ``timeout``), so
+        the relay may mark them sent."""
         self._check_open()
         await self._dispatch(events, False, False)
+        if self.transport is not None:
+            await self.transport.flush(timeout)
 
     # -- delivering (what a transport calls: see transports/contract.py) ---------------
 

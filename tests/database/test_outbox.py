@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ravyn import HTTPException, Ravyn, observable, post, trigger_event
 from ravyn.database import OutboxRelay, SqlDatabase
-from ravyn.events import Event, EventBus, Registry, use_registry
+from ravyn.events import Event, EventBus, Listener, Registry, use_registry
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -70,6 +71,14 @@ async def outbox_rows(db: SqlDatabase) -> list[tuple[str, bool]]:
             select(table.c.name, table.c.published_at.is_not(None)).order_by(table.c.id)
         )
         return [tuple(row) for row in rows]
+
+
+async def outbox_event_ids(db: SqlDatabase) -> list[str]:
+    async with db.engine.connect() as connection:
+        return list(await connection.scalars(select(db.outbox_table.c.event_id)))
+
+
+_clusters = itertools.count()
 
 
 def outbox_becomes(db: SqlDatabase, expected: list[tuple[str, bool]]) -> Callable[[], Any]:
@@ -234,3 +243,41 @@ async def test_a_row_another_relay_holds_holds_back_the_later_rows_of_its_name(p
         assert sent[3:] == [("order_paid", 0), ("order_paid", 1), ("order_paid", 2)]
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize("transport", ["memory", "redis"])
+async def test_with_a_transport_a_cluster_of_relays_delivers_each_event_once(
+    database_url, transport, request
+):
+    """Two processes' apps share the database and the transport: both relays send, the
+    durable listener (one consumer group across the cluster) runs once per event."""
+    prefix = f"outbox{next(_clusters)}"
+    if transport == "redis":
+        url = f"{request.getfixturevalue('redis_url')}?prefix={prefix}"
+    else:
+        url = f"memory://{prefix}"
+    writer = SqlDatabase(database_url)
+    await writer.create_all()
+    delivered: list[str] = []
+
+    async def on_placed(event: Event) -> None:
+        delivered.append(event.id)
+
+    apps = []
+    for _ in range(2):
+        registry = Registry()
+        registry.add_listener(Listener(on_placed, ("order_placed",)))
+        with use_registry(registry):
+            database = SqlDatabase(database_url, relay_interval=0.05, relay_batch_size=4)
+            apps.append(Ravyn(extensions={"db": database}, event_transport=url))
+    try:
+        async with apps[0].running(), apps[1].running():
+            await fill_outbox(writer, ("order_placed",), 30)
+            written = set(await outbox_event_ids(writer))
+            await wait_for(lambda: set(delivered) == written)
+            await wait_for(outbox_becomes(writer, [("order_placed", True)] * 30))
+            for app in apps:
+                await app.events.idle()
+        assert sorted(delivered) == sorted(written)  # each once
+    finally:
+        await writer.dispose()

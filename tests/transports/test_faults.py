@@ -231,6 +231,30 @@ async def test_emit_while_unreachable_buffers_then_fails_loudly_when_full(broker
 
 
 @pytest.mark.server
+async def test_flush_returns_once_the_server_has_the_events_and_fails_while_it_is_down(
+    broker: Broker,
+) -> None:
+    received: list[str] = []
+
+    async def on_order(event: Event) -> None:
+        received.append(event.id)
+
+    registry, _ = registry_with(on_order, ("order.placed",))
+    transport = broker.transport()
+    async with (
+        EventBus(registry, transport=broker.transport()),
+        EventBus(Registry(), transport=transport) as publisher,
+    ):
+        await asyncio.to_thread(broker.server.stop)
+        kept = await publisher.emit("order.placed", {"n": 1})
+        with pytest.raises(TransportUnavailable, match="did not take 1 queued events"):
+            await transport.flush(0.5)
+        await asyncio.to_thread(broker.server.start)
+        await transport.flush(30)
+        await wait_until(lambda: received == [kept.id], timeout=30, what="the kept event")
+
+
+@pytest.mark.server
 async def test_start_fails_loudly_when_the_server_is_unreachable(broker: Broker) -> None:
     received: list[Event] = []
 

@@ -198,6 +198,10 @@ class BrokerTransport(ABC):
             self._checked_names.add(event.name)
         await self._outbox.put(event, self.codec.encode(event))
 
+    async def flush(self, timeout: float) -> None:
+        """Wait until the server took what was published so far (see `Outbox.flush`)."""
+        await self._outbox.flush(timeout)
+
     async def stop(self, grace_period: float) -> None:
         """Stop fetching; give in-flight listeners and queued publishes the grace period.
 

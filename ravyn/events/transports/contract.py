@@ -53,6 +53,11 @@ class Transport(Protocol):
     async def publish(self, event: Event) -> None:
         """Hand the event over; raises TransportUnavailable when it cannot."""
 
+    async def flush(self, timeout: float) -> None:
+        """Return once the broker stored every event published before the call; raise
+        TransportUnavailable if that takes over `timeout` seconds (an outbox relay marks
+        events sent only after this)."""
+
     async def stop(self, grace_period: float) -> None:
         """Stop fetching, finish and acknowledge in-flight work within the grace period."""
 

@@ -49,6 +49,9 @@ class Outbox:
         self._room = asyncio.Event()
         self._empty = asyncio.Event()
         self._empty.set()
+        self._shipped_more = asyncio.Event()
+        self._queued_count = 0  # events ever queued, and ever shipped: what flush compares
+        self._shipped_count = 0
         self._flusher: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
@@ -59,6 +62,7 @@ class Outbox:
         if len(queue) + len(self._in_flight) >= self.max_buffer:
             await self._wait_for_room_or_fail(event)
         queue.append((event, data))
+        self._queued_count += 1
         queued = len(queue)
         if queued == 1:  # the queue was empty: the flusher may be asleep
             self._empty.clear()
@@ -132,8 +136,25 @@ class Outbox:
                     await asyncio.sleep(delay)
             if attempt:
                 logger.info("publish_resumed", transport=self._transport, attempts=attempt)
+            self._shipped_count += len(self._in_flight)
+            self._shipped_more.set()
             self._in_flight = []
             self._room.set()
+
+    async def flush(self, timeout: float) -> None:
+        """Return once every event queued before the call has shipped; TransportUnavailable
+        after `timeout` seconds (the server is unreachable)."""
+        target = self._queued_count
+        try:
+            async with asyncio.timeout(timeout):
+                while self._shipped_count < target:
+                    self._shipped_more.clear()
+                    await self._shipped_more.wait()
+        except TimeoutError:
+            raise TransportUnavailable(
+                f"{self._transport} did not take {target - self._shipped_count} queued "
+                f"events within {timeout}s: is the server reachable?"
+            ) from None
 
     async def _drain(self, timeout: float) -> list[Outgoing]:
         try:
