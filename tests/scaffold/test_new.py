@@ -121,3 +121,28 @@ def test_bad_names_and_places_are_one_line(project, tmp_path):
     )
     taken = ravyn("new", "shop", "--path", str(project.parent), cwd=tmp_path)
     assert taken.returncode == 2 and "exists and is not empty" in taken.stderr
+
+
+def test_task_migrate_writes_and_applies_a_revision(project, tmp_path):
+    env = {**environment(), "RAVYN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/m.db"}
+    init = subprocess.run(
+        [sys.executable, "-m", "ravyn.cli", "db", "--app", "shop.main:app", "init"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert init.returncode == 0, init.stderr
+    migrate = subprocess.run(
+        ["task", "migrate", "--", "first tables"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    [revision] = (project / "migrations" / "versions").glob("*.py")
+    assert revision.name.endswith("_first_tables.py")
+    assert "create_table('orders'" in revision.read_text()
