@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(120)
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MAIN = '''
+MAIN = """
 import os
 
 from sqlalchemy import String
@@ -37,7 +37,7 @@ class Customer(db.Model):
 {extra}
 
 app = Ravyn(extensions={{"db": db}})
-'''
+"""
 
 
 def ravyn_db(project: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
