@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from ravyn.app import Ravyn
 
 DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
+SQLITE_LOCK_TIMEOUT = 30.0
+"""Seconds a SQLite connection waits for the write lock before "database is locked"."""
 
 
 class SqlDatabase(Extension):
@@ -80,8 +82,13 @@ class SqlDatabase(Extension):
 
     def _open(self) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
         if self._opened is None:
-            engine = create_async_engine(self.url, **self.engine_options)
-            if engine.dialect.name == "sqlite":
+            options = self.engine_options
+            sqlite = make_url(self.url).get_backend_name() == "sqlite"
+            if sqlite:  # writers queue for SQLite's one write lock: wait long rather than fail
+                connect_args = {"timeout": SQLITE_LOCK_TIMEOUT, **options.get("connect_args", {})}
+                options = {**options, "connect_args": connect_args}
+            engine = create_async_engine(self.url, **options)
+            if sqlite:
                 _sqlite_transactions(engine)
             self._opened = (engine, async_sessionmaker(engine, expire_on_commit=False))
         return self._opened
