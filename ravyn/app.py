@@ -51,6 +51,7 @@ from ravyn.routing.dependencies import Inject
 from ravyn.routing.fallbacks import TrailingSlashRedirect, allowed_methods
 from ravyn.routing.gateways import Include, finalize_routes, normalize_route, normalize_routes
 from ravyn.routing.handlers import RouteHandler, WebSocketHandler
+from ravyn.routing.route_settings import RouteSettings
 from ravyn.settings import RavynSettings
 from ravyn.shutdown import Shutdown
 
@@ -141,10 +142,13 @@ class Ravyn:
         ensure_logging(self.settings.log_json, self.settings.log_level)
         self.on_error = on_error
         self.debug = self.settings.debug if debug is None else debug
-        self.max_body_size = self.settings.max_body_size  # read per request by the binding
-        self.max_form_parts = self.settings.max_form_parts
-        self.max_form_field_size = self.settings.max_form_field_size
-        self.wait_for_listeners = _pick(wait_for_listeners, self.settings.wait_for_listeners)
+        # What the routes apply, handed to them when they are finalized (never per request).
+        self.route_settings = RouteSettings(
+            wait_for_listeners=_pick(wait_for_listeners, self.settings.wait_for_listeners),
+            max_body_size=self.settings.max_body_size,
+            max_form_parts=self.settings.max_form_parts,
+            max_form_field_size=self.settings.max_form_field_size,
+        )
         self.enable_scheduler = _pick(enable_scheduler, self.settings.enable_scheduler)
         self.state = State()
         self.shutdown = Shutdown()  # set when the server starts to shut down
@@ -173,7 +177,7 @@ class Ravyn:
         if static_dir is not None:
             static_url = _pick(static_url, self.settings.static_url)
             self.router.routes.append(static_files(static_url, static_dir))
-        finalize_routes(self.router.routes, self.dependencies, "")
+        finalize_routes(self.router.routes, self.dependencies, "", self.route_settings)
         self.router.routes.extend(documentation_routes(self))
         templates_dir = _pick(templates_dir, self.settings.templates_dir)
         self.templates = template_environment(templates_dir) if templates_dir else None
@@ -186,6 +190,11 @@ class Ravyn:
     # -- building ------------------------------------------------------------------
 
     @property
+    def wait_for_listeners(self) -> bool:
+        """Whether routes that send events wait for local listeners (``route_settings``)."""
+        return self.route_settings.wait_for_listeners
+
+    @property
     def routes(self) -> list[Any]:
         return self.router.routes
 
@@ -193,7 +202,7 @@ class Ravyn:
         """Serve ``handler`` (it carries its path) or a ``Controller`` under an optional
         ``prefix``; also takes a ``Gateway``/``Include`` or any Lilya route."""
         routes = normalize_route(handler, prefix)
-        finalize_routes(routes, self.dependencies, "")
+        finalize_routes(routes, self.dependencies, "", self.route_settings)
         self.router.routes.extend(routes)
 
     def add_websocket_route(self, handler: WebSocketHandler, prefix: str = "") -> None:

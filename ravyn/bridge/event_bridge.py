@@ -23,7 +23,7 @@ from ravyn.bridge.sse import BridgeEventStream
 from ravyn.bridge.websocket import POLICY_VIOLATION, BridgeWebSocket
 from ravyn.events.envelope import Event
 from ravyn.events.listener import Listener
-from ravyn.events.registry import Registry, active_registry, compile_pattern, matches
+from ravyn.events.registry import Registry, active_registry, is_pattern, matches
 
 
 class EventBridge:
@@ -54,7 +54,7 @@ class EventBridge:
             raise ValueError(
                 f"ping_interval must be a positive number of seconds, got {ping_interval}."
             )
-        self.access = Access(events, authorize, matches=matches, is_pattern=_is_pattern)
+        self.access = Access(events, authorize, matches=matches, is_pattern=is_pattern)
         self.hub = Hub(
             matches=matches, queue_size=queue_size, overflow=overflow, history_size=history_size
         )
@@ -104,10 +104,6 @@ def _listener_name(registry: Registry, events: tuple[str, ...]) -> str:
         number += 1
         name = f"{base}#{number}"
     return name
-
-
-def _is_pattern(name: str) -> bool:
-    return compile_pattern(name) is not None
 
 
 def _route_path(scope: Scope) -> str:

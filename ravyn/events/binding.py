@@ -33,14 +33,14 @@ Invoker = Callable[[Event], Any]
 
 
 @dataclass(frozen=True, slots=True)
-class BindingPlan:
+class EventBinding:
     """A compiled binding: ``invoke(event)`` calls the function with its bound arguments."""
 
     invoke: Invoker
     required_fields: frozenset[str]
 
 
-def compile_binding(fn: Callable[..., Any], label: str) -> BindingPlan:
+def compile_binding(fn: Callable[..., Any], label: str) -> EventBinding:
     """Compile ``fn``'s parameters into a plan; ``label`` names the listener in errors."""
     hints = _type_hints(fn)
     event_params: list[str] = []
@@ -70,7 +70,7 @@ def compile_binding(fn: Callable[..., Any], label: str) -> BindingPlan:
             fields.append((param.name, annotation, param.default))
     required = frozenset(name for name, _, default in fields if default is msgspec.NODEFAULT)
     invoke = _make_invoker(fn, label, event_params, payload_param, fields)
-    return BindingPlan(invoke, required)
+    return EventBinding(invoke, required)
 
 
 def payload_fields(annotation: Any) -> frozenset[str] | None:

@@ -12,7 +12,7 @@ import structlog
 from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 
-from ravyn.events.binding import BindingPlan, compile_binding
+from ravyn.events.binding import EventBinding, compile_binding
 from ravyn.events.envelope import Event
 from ravyn.events.policy import NO_POLICY, ListenerPolicy
 from ravyn.settings import DEFAULT_SYNC_LISTENER_THREADS
@@ -59,7 +59,7 @@ class Listener:
     ``broadcast`` is its scope with a transport (every process, not once per cluster).
     """
 
-    __slots__ = ("func", "name", "events", "plan", "policy", "broadcast", "is_async", "call")
+    __slots__ = ("func", "name", "events", "binding", "policy", "broadcast", "is_async", "call")
 
     def __init__(
         self,
@@ -73,7 +73,7 @@ class Listener:
         self.func = func
         self.name = listener_name(func)
         self.events = events
-        self.plan: BindingPlan = compile_binding(func, self.name)
+        self.binding: EventBinding = compile_binding(func, self.name)
         self.policy = policy.merged(**policy_fields) if policy_fields else policy
         self.broadcast = broadcast
         self.is_async = inspect.iscoroutinefunction(func)
@@ -88,13 +88,13 @@ class Listener:
                 "thread; make it async def to cut it short",
             )
         self.call: Callable[[Event], Coroutine[Any, Any, Any]] = (
-            self.plan.invoke if self.is_async else self._call_in_thread
+            self.binding.invoke if self.is_async else self._call_in_thread
         )
 
     async def _call_in_thread(self, event: Event) -> Any:
         if self.policy.timeout is None:
             return await anyio.to_thread.run_sync(
-                self.plan.invoke, event, limiter=sync_listener_threads()
+                self.binding.invoke, event, limiter=sync_listener_threads()
             )
         # With a timeout, the caller stops waiting at the deadline (the run is then a
         # timeout, never `delivered`) while the thread, which nothing can interrupt, runs
@@ -104,7 +104,7 @@ class Listener:
 
         def run() -> Any:
             try:
-                return self.plan.invoke(event)
+                return self.binding.invoke(event)
             finally:
                 if abandoned:
                     logger.warning(

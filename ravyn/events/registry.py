@@ -252,7 +252,7 @@ def _origin(func: Any) -> Any:
 def _check_compatible(sender: Sender, listener: Listener) -> None:
     if sender.payload_fields is None or sender.name == listener.name:
         return
-    missing = listener.plan.required_fields - sender.payload_fields
+    missing = listener.binding.required_fields - sender.payload_fields
     if not missing:
         return
     for name in sender.events:

@@ -47,6 +47,7 @@ from ravyn.routing.forms import MULTIPART, URLENCODED, form_media_type, read_for
 from ravyn.routing.json_bodies import body_decoder, pydantic_model
 from ravyn.routing.params import NOT_SET, Body, File, Param
 from ravyn.routing.request_body import request_body
+from ravyn.routing.route_settings import DEFAULT_ROUTE_SETTINGS, RouteSettings
 from ravyn.routing.uploads import UploadFile
 from ravyn.routing.validation import (
     deeply_nested_body,
@@ -110,7 +111,9 @@ class BindingPlan:
         dependencies: Mapping[str, Inject],
         *,
         websocket: bool = False,
+        settings: RouteSettings = DEFAULT_ROUTE_SETTINGS,
     ) -> None:
+        self.settings = settings  # the app's limits, given when the routes are finalized
         owner = re.sub(r"\W", "_", getattr(func, "__qualname__", "handler"))  # Struct names
         path_names = set(_PATH_PARAM.findall(path))
         hints = _type_hints(func)
@@ -214,10 +217,12 @@ class BindingPlan:
             if self.reads_body:
                 content_type, body_format = self._body_format(scope)
                 if body_format in (URLENCODED, MULTIPART):
-                    fields, files = await read_form(scope, receive, body_format, content_type)
+                    fields, files = await read_form(
+                        scope, receive, body_format, content_type, self.settings
+                    )
                     self._bind_form(fields, files, kwargs)
                 else:
-                    body = await request_body(scope, receive)
+                    body = await request_body(scope, receive, self.settings.max_body_size)
                     self._bind_body(body, body_format == "json", content_type, scope, kwargs)
             for name, plan in self.dependencies:
                 kwargs[name] = await plan.resolve(request_scope)  # type: ignore[arg-type]

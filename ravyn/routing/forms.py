@@ -14,13 +14,12 @@ from urllib.parse import parse_qsl
 
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.routing.request_body import body_chunks, request_body
+from ravyn.routing.route_settings import RouteSettings
 from ravyn.routing.uploads import UploadFile
 from ravyn.routing.validation import form_field_too_large, malformed_form, too_many_form_parts
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
-DEFAULT_MAX_FORM_PARTS = 1000
-DEFAULT_MAX_FORM_FIELD_SIZE = 1024 * 1024
 
 Fields = list[tuple[str, str]]
 Files = dict[str, list[UploadFile]]
@@ -37,21 +36,25 @@ def form_media_type(content_type: bytes) -> str | None:
 
 
 async def read_form(
-    scope: dict[str, Any], receive: Any, media_type: str, content_type: bytes
+    scope: dict[str, Any],
+    receive: Any,
+    media_type: str,
+    content_type: bytes,
+    settings: RouteSettings,
 ) -> tuple[Fields, Files]:
-    """The form's fields (name, text value) in order, and its files by field name."""
-    app = scope.get("app")
-    max_parts = getattr(app, "max_form_parts", DEFAULT_MAX_FORM_PARTS)
+    """The form's fields (name, text value) in order, and its files by field name, within
+    the route's limits."""
+    max_parts = settings.max_form_parts
     if media_type == URLENCODED:
-        body = await request_body(scope, receive)
+        body = await request_body(scope, receive, settings.max_body_size)
         fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         if len(fields) > max_parts:
             raise too_many_form_parts(max_parts)
         return fields, {}
-    max_field_size = getattr(app, "max_form_field_size", DEFAULT_MAX_FORM_FIELD_SIZE)
+    max_field_size = settings.max_form_field_size
     reader = _MultipartReader(content_type, max_parts, max_field_size)
     try:
-        async for chunk in body_chunks(scope, receive):
+        async for chunk in body_chunks(scope, receive, settings.max_body_size):
             await reader.feed(chunk)
         await reader.finish()
     except BaseException:

@@ -26,6 +26,7 @@ from ravyn.routing.handlers import (
     WebSocketEndpoint,
     WebSocketHandler,
 )
+from ravyn.routing.route_settings import DEFAULT_ROUTE_SETTINGS, RouteSettings
 
 
 def join_paths(prefix: str, path: str) -> str:
@@ -43,9 +44,11 @@ class _Finalized:
     gateway_dependencies: dict[str, Inject]
     path: str
 
-    def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
+    def finalize(
+        self, inherited: Mapping[str, Inject], prefix: str, settings: RouteSettings
+    ) -> None:
         self.endpoint.compile(
-            join_paths(prefix, self.path), {**inherited, **self.gateway_dependencies}
+            join_paths(prefix, self.path), {**inherited, **self.gateway_dependencies}, settings
         )
 
 
@@ -137,9 +140,14 @@ class Include(LilyaInclude):
             redirect_slashes=False,  # the app's TrailingSlashRedirect answers (307, not 303)
         )
 
-    def finalize(self, inherited: Mapping[str, Inject], prefix: str) -> None:
+    def finalize(
+        self, inherited: Mapping[str, Inject], prefix: str, settings: RouteSettings
+    ) -> None:
         finalize_routes(
-            self.routes, {**inherited, **self.include_dependencies}, join_paths(prefix, self.path)
+            self.routes,
+            {**inherited, **self.include_dependencies},
+            join_paths(prefix, self.path),
+            settings,
         )
 
 
@@ -170,9 +178,15 @@ def normalize_routes(routes: Sequence[Any]) -> list[Any]:
     return [normalized for route in routes for normalized in normalize_route(route)]
 
 
-def finalize_routes(routes: Sequence[Any], inherited: Mapping[str, Inject], prefix: str) -> None:
-    """Compile every endpoint under ``routes`` with its inherited dependencies and full path."""
+def finalize_routes(
+    routes: Sequence[Any],
+    inherited: Mapping[str, Inject],
+    prefix: str,
+    settings: RouteSettings = DEFAULT_ROUTE_SETTINGS,
+) -> None:
+    """Compile every endpoint under ``routes`` with its inherited dependencies, full path
+    and the app's settings (routes never read the app per request)."""
     for route in routes:
         finalize = getattr(route, "finalize", None)
         if finalize is not None:
-            finalize(inherited, prefix)
+            finalize(inherited, prefix, settings)

@@ -27,6 +27,7 @@ from ravyn.routing.binding import BindingPlan
 from ravyn.routing.dependencies import Inject
 from ravyn.routing.encoding import JSON, ResponseSpec
 from ravyn.routing.guards import declared_guards
+from ravyn.routing.route_settings import DEFAULT_ROUTE_SETTINGS, RouteSettings
 
 DEFAULT_STATUS = {"POST": 201, "DELETE": 204}
 
@@ -93,30 +94,41 @@ def mounted_plan(
     path: str,
     methods: frozenset[str],
     inherited: Mapping[str, Inject],
+    settings: RouteSettings,
     *,
     websocket: bool = False,
 ) -> BindingPlan:
     """A route's binding plan at its mount: app/include/gateway dependencies under its own;
     those no parameter takes run as guards."""
+    dependencies = {**inherited, **route.dependencies}
     return BindingPlan(
-        route.handler, path, methods, {**inherited, **route.dependencies}, websocket=websocket
+        route.handler, path, methods, dependencies, websocket=websocket, settings=settings
     )
 
 
 class HandlerEndpoint:
     """The ASGI callable of one mounted route: bind, call, respond, emit, clean up."""
 
-    __slots__ = ("route", "plan", "path")
+    __slots__ = ("route", "plan", "path", "settings")
 
     def __init__(self, route: RouteHandler, path: str) -> None:
         self.route = route
         self.path = path
         self.plan: BindingPlan | None = None  # compiled when the app knows the whole tree
+        self.settings = DEFAULT_ROUTE_SETTINGS
 
-    def compile(self, path: str, inherited: Mapping[str, Inject]) -> None:
-        """Recompile for the final mount: full path, and app/include dependencies."""
+    def compile(
+        self,
+        path: str,
+        inherited: Mapping[str, Inject],
+        settings: RouteSettings = DEFAULT_ROUTE_SETTINGS,
+    ) -> None:
+        """Recompile for the final mount: full path, app/include dependencies, and the
+        app's settings."""
         self.path = path
-        self.plan = mounted_plan(self.route, path, frozenset(self.route.methods), inherited)
+        self.settings = settings
+        methods = frozenset(self.route.methods)
+        self.plan = mounted_plan(self.route, path, methods, inherited, settings)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         plan = self.plan
@@ -144,7 +156,7 @@ class HandlerEndpoint:
             source = f"{scope['method']} {self.path}"
             wait = spec.wait
             if wait is None:
-                wait = getattr(scope.get("app"), "wait_for_listeners", False)
+                wait = self.settings.wait_for_listeners
             if wait or commits:
                 await current_bus().emit_many(spec.send, result, wait=wait, source=source)
                 if commits:
@@ -193,10 +205,16 @@ class WebSocketEndpoint:
         self.route = route
         self.compile(path, {})  # usable as is; a Ravyn app recompiles it for its mount
 
-    def compile(self, path: str, inherited: Mapping[str, Inject]) -> None:
-        """Recompile for the final mount: full path, and app/include dependencies."""
+    def compile(
+        self,
+        path: str,
+        inherited: Mapping[str, Inject],
+        settings: RouteSettings = DEFAULT_ROUTE_SETTINGS,
+    ) -> None:
+        """Recompile for the final mount: full path, app/include dependencies, and the
+        app's settings."""
         self.path = path
-        self.plan = mounted_plan(self.route, path, frozenset(), inherited, websocket=True)
+        self.plan = mounted_plan(self.route, path, frozenset(), inherited, settings, websocket=True)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         websocket = WebSocket(scope, receive, send)

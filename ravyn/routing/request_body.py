@@ -1,4 +1,4 @@
-"""Reading a request's body within the app's ``max_body_size``: whole, or chunk by chunk.
+"""Reading a request's body within the route's ``max_body_size``: whole, or chunk by chunk.
 
 Both refuse a body over the limit with a 413 as soon as it is known (from Content-Length,
 else while the bytes arrive), and both keep what was read where Lilya's
@@ -11,15 +11,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ravyn.routing.validation import body_too_large
-from ravyn.settings import DEFAULT_MAX_BODY_SIZE
 
 
-async def request_body(scope: dict[str, Any], receive: Any) -> bytes:
-    """The whole request body, at most the app's ``max_body_size`` bytes (else a 413)."""
+async def request_body(scope: dict[str, Any], receive: Any, limit: int) -> bytes:
+    """The whole request body, at most ``limit`` bytes (else a 413)."""
     body = scope.get("_body")
     if body is not None:  # a middleware or a dependency read it already
         return body
-    limit = _checked_limit(scope)
+    _check_length(scope, limit)
     message = await receive()
     body = message.get("body", b"")
     if message.get("more_body", False):
@@ -39,14 +38,14 @@ async def request_body(scope: dict[str, Any], receive: Any) -> bytes:
     return body
 
 
-async def body_chunks(scope: dict[str, Any], receive: Any) -> AsyncIterator[bytes]:
-    """The body as it arrives (for multipart uploads), at most ``max_body_size`` bytes in
-    all; it is not kept, so it can be read this way only once."""
+async def body_chunks(scope: dict[str, Any], receive: Any, limit: int) -> AsyncIterator[bytes]:
+    """The body as it arrives (for multipart uploads), at most ``limit`` bytes in all; it
+    is not kept, so it can be read this way only once."""
     body = scope.get("_body")
     if body is not None:
         yield body
         return
-    limit = _checked_limit(scope)
+    _check_length(scope, limit)
     size = 0
     more_body = True
     while more_body:
@@ -60,12 +59,10 @@ async def body_chunks(scope: dict[str, Any], receive: Any) -> AsyncIterator[byte
             yield chunk
 
 
-def _checked_limit(scope: dict[str, Any]) -> int:
-    """The app's limit; a 413 at once when Content-Length already says the body is over."""
-    limit = getattr(scope.get("app"), "max_body_size", DEFAULT_MAX_BODY_SIZE)
+def _check_length(scope: dict[str, Any], limit: int) -> None:
+    """A 413 at once when Content-Length already says the body is over ``limit``."""
     for key, value in scope["headers"]:
         if key == b"content-length":
             if value.isdigit() and int(value) > limit:
                 raise body_too_large(limit)
             break
-    return limit
