@@ -60,13 +60,10 @@ class Authentication(Extension):
     ) -> None:
         settings = settings if settings is not None else RavynSettings.from_env()
         secret_key = secret_key or settings.secret_key
-        if secret_key is None and settings.debug:
-            secret_key = DEVELOPMENT_SECRET_KEY
-        check_secret_key(secret_key, debug=settings.debug)
-        self.secret_key: str = secret_key  # type: ignore[assignment]
+        self.secret_key: str = check_secret_key(secret_key, debug=settings.debug)
         self.password_hasher = argon2.PasswordHasher()
         self.cookie_serializer = itsdangerous.URLSafeTimedSerializer(
-            secret_key, salt=self.cookie_salt
+            self.secret_key, salt=self.cookie_salt
         )
         self.login_required = Guard(self._login_check())
 
@@ -94,7 +91,7 @@ class Authentication(Extension):
         async def login_required(request: Connection) -> Any:
             user = await self.user_loader(request)
             if user is None:
-                raise NotAuthorized(self.login_required_message)
+                raise NotAuthorized(detail=self.login_required_message)
             request.scope["user"] = user
             return user
 
@@ -115,7 +112,7 @@ class Authentication(Extension):
 
         async def check_roles(user: Any = login_required) -> Any:
             if not await self.role_check(user, required):
-                raise PermissionDenied(self.role_required_message)
+                raise PermissionDenied(detail=self.role_required_message)
             return user
 
         check_roles.__qualname__ = f"{type(self).__qualname__}.role_required{tuple(roles)!r}"
@@ -174,10 +171,11 @@ class Authentication(Extension):
         check_secret_key(self.secret_key, debug=app.debug)
 
 
-def check_secret_key(secret_key: str | None, *, debug: bool) -> None:
-    """Refuse a missing, built-in or short secret outside debug."""
+def check_secret_key(secret_key: str | None, *, debug: bool) -> str:
+    """``secret_key``, refused when missing, built-in or short outside debug (in debug, a
+    missing one is the development secret)."""
     if debug:
-        return
+        return secret_key or DEVELOPMENT_SECRET_KEY
     if secret_key is None or secret_key == DEVELOPMENT_SECRET_KEY:
         raise ImproperlyConfigured(
             "Authentication needs a secret: set RAVYN_SECRET_KEY (or secret_key=) to a random "
@@ -188,3 +186,4 @@ def check_secret_key(secret_key: str | None, *, debug: bool) -> None:
             f"RAVYN_SECRET_KEY has {len(secret_key)} characters: use a random string of "
             f"{MIN_SECRET_LENGTH}+ (python -c 'import secrets; print(secrets.token_urlsafe(32))')."
         )
+    return secret_key

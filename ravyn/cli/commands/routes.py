@@ -45,15 +45,18 @@ def route_rows(routes: Sequence[Any], prefix: str = "", namespace: str = "") -> 
     """A row per route under ``routes``, looking inside includes."""
     for route in routes:
         endpoint = getattr(route, "endpoint", None)
-        if isinstance(endpoint, (HandlerEndpoint, WebSocketEndpoint)):
-            handler = endpoint.route
-            spec = getattr(handler, "observable", None)
+        if isinstance(endpoint, HandlerEndpoint):
+            spec = endpoint.route.observable
             yield _row(
-                list(handler.methods) if isinstance(endpoint, HandlerEndpoint) else ["WEBSOCKET"],
+                list(endpoint.route.methods),
                 endpoint.path,  # already the full path: the app compiled it at its mount
                 namespace + route.name,
-                handler.handler,
+                endpoint.route.handler,
                 list(spec.send) if spec is not None else [],
+            )
+        elif isinstance(endpoint, WebSocketEndpoint):
+            yield _row(
+                ["WEBSOCKET"], endpoint.path, namespace + route.name, endpoint.route.handler, []
             )
         elif isinstance(route, LilyaInclude):
             path = join_paths(prefix, route.path)
