@@ -44,7 +44,7 @@ async def round_trip(transport: object) -> list[Event]:
     async with EventBus(recording(received), transport=transport) as bus:
         placed = [await bus.emit("order.placed", {"n": n}) for n in range(25)]
         paid = [await bus.emit("order.paid", {"n": n}) for n in range(25)]
-        await wait_until(lambda: len(received) >= 75, timeout=20, what="every delivery")
+        await wait_until(lambda: len(received) >= 75, timeout=30, what="every delivery")
     ids = sorted(event.id for event in received)
     assert ids == sorted([e.id for e in placed] * 2 + [e.id for e in paid])
     return received
