@@ -196,6 +196,8 @@ def _fields_converter(fields_type: type[msgspec.Struct]) -> Callable[[Any], dict
     convert, as_dict = msgspec.convert, msgspec.structs.asdict
 
     def convert_fields(payload: Any) -> dict[str, Any]:
+        if payload is None:  # an event without payload: the parameters' defaults apply
+            return as_dict(convert({}, fields_type))
         if type(payload) is dict:
             return as_dict(convert(payload, fields_type))
         return as_dict(convert(payload, fields_type, from_attributes=True))

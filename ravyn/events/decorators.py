@@ -23,6 +23,9 @@ F = TypeVar("F")
 
 SPEC_ATTRIBUTE = "__ravyn_observable__"
 ATTACH_HOOK = "__ravyn_attach_observable__"
+CALLED_BY_ATTRIBUTE = "__ravyn_called_by__"
+"""Set by a decorator that keeps the function beneath it to call later (``@scheduler``): an
+``@observable(send=...)`` written above it would wrap a function that nothing calls."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,13 @@ def observable(
                     "registered with attach(instance)."
                 )
             return type(target)(decorate(target.__func__))
+        caller = getattr(target, CALLED_BY_ATTRIBUTE, None)
+        if send and caller is not None:
+            raise ObservableError(
+                f"@observable(send=...) is above {caller} on {target.__qualname__}: {caller} "
+                "calls the function beneath it, which would never send. Write "
+                f"{caller} above @observable(send=[...])."
+            )
         spec = _merged_spec(target, send, listen, wait, broadcast, policy)
         registry = active_registry()
         if hasattr(target, ATTACH_HOOK):

@@ -331,13 +331,11 @@ class FanOut:
             reason = "timeout"
         else:
             reason = "exception"
-        logger.error(
-            "listener_failed",
-            **_about(event, target.listener),
-            reason=reason,
-            error=repr(exc),
-            exc_info=exc,
+        # A binding failure's message names the field: its traceback would only show ravyn.
+        details = (
+            {"error": str(exc)} if reason == "binding" else {"error": repr(exc), "exc_info": exc}
         )
+        logger.error("listener_failed", **_about(event, target.listener), reason=reason, **details)
 
     def count(self, event: Event, listener: Listener, counter: str) -> None:
         """Add one to ``counter`` of the event and the listener (the policy's outcomes)."""

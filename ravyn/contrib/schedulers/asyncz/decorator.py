@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any, TypeVar
 
+from ravyn.events.decorators import CALLED_BY_ATTRIBUTE
 from ravyn.events.registry import Registry, active_registry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,6 +66,7 @@ def scheduler(
 
     def declare(func: F) -> F:
         register_job(active_registry(), make(func))
+        setattr(func, CALLED_BY_ATTRIBUTE, "@scheduler(...)")  # refuses @observable(send) above
         return func
 
     return declare
