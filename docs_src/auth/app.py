@@ -1,3 +1,4 @@
+import secrets
 from enum import StrEnum
 
 import msgspec
@@ -40,12 +41,14 @@ USERS = {
     "2": User(2, "bob", [Role.USER]),
 }
 PASSWORDS = {"ada": auth.create_password_hash("lovelace"), "bob": auth.create_password_hash("pw")}
+# an unknown name costs a check like a known one (and no password matches it)
+NO_SUCH_USER = auth.create_password_hash(secrets.token_hex(16))
 
 
 @post("/login")
 def login(name: str, password: str) -> dict:
     """A sync handler runs in a thread: argon2's deliberate slowness does not block."""
-    if not auth.check_password_hash(password, PASSWORDS.get(name, "")):
+    if not auth.check_password_hash(password, PASSWORDS.get(name, NO_SUCH_USER)):
         raise NotAuthorized("Wrong name or password.")
     user_id = next(key for key, user in USERS.items() if user.name == name)
     return {"token": auth.create_jwt_token({"sub": user_id}, expires_in=3600)}

@@ -33,6 +33,12 @@ def test_the_sample_on_a_real_server(monkeypatch):
         )
         wrong = client.post("/login", json={"name": "ada", "password": "nope"})
         assert wrong.status_code == 401
+        for password in ("", "nope"):
+            unknown = client.post("/login", json={"name": "eve", "password": password})
+            assert (unknown.status_code, unknown.json()) == (
+                401,
+                {"detail": "Wrong name or password."},
+            )
         token = client.post("/login", json={"name": "ada", "password": "lovelace"}).json()["token"]
         ada = {"authorization": f"Bearer {token}"}
         assert client.get("/me", headers=ada).json() == {"name": "ada"}
