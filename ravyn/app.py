@@ -54,6 +54,7 @@ from ravyn.routing.handlers import RouteHandler, WebSocketHandler
 from ravyn.routing.route_settings import RouteSettings
 from ravyn.settings import RavynSettings
 from ravyn.shutdown import Shutdown
+from ravyn.utils.redaction import redact_credentials
 
 logger = structlog.get_logger("ravyn.app")
 
@@ -328,7 +329,8 @@ class Ravyn:
                 await send({"type": f"lifespan.{phase}.failed", "message": ""})
             else:
                 report_error(self, f"lifespan_{phase}_failed", exc)
-                await send({"type": f"lifespan.{phase}.failed", "message": repr(exc)})
+                message = redact_credentials(repr(exc))  # the server prints it
+                await send({"type": f"lifespan.{phase}.failed", "message": message})
             raise
         await send({"type": "lifespan.shutdown.complete"})
 

@@ -6,12 +6,16 @@ listener and a dead broker; then every byte the server wrote is scanned."""
 from __future__ import annotations
 
 import time
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
+from ravyn import Ravyn
+from ravyn.logging import render_traceback
 from tests.cli.processes import Process, running
 from tests.support.servers import NATSServer, RedisServer, free_port
 
@@ -107,3 +111,31 @@ def _wait_for_any(server: Process, texts: tuple[str, ...], timeout: float = 30.0
     while not any(text in server.output for text in texts):
         assert time.monotonic() < deadline, f"none of {texts}:\n{server.output}"
         time.sleep(0.05)
+
+
+async def test_a_failed_startup_tells_the_server_no_password():
+    """The server prints the lifespan failure's message: a URL in it is masked."""
+
+    @asynccontextmanager
+    async def lifespan(app: Ravyn) -> AsyncIterator[None]:
+        raise RuntimeError(f"cannot connect to postgresql://app:{BROKER_PASSWORD}@db/app")
+        yield
+
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    with capture_logs() as logs, pytest.raises(RuntimeError):
+        await Ravyn(lifespan=lifespan)({"type": "lifespan"}, receive, send)
+    assert sent == [
+        {
+            "type": "lifespan.startup.failed",
+            "message": "RuntimeError('cannot connect to postgresql://***@db/app')",
+        }
+    ]
+    [failure] = [log for log in logs if log["event"] == "lifespan_startup_failed"]
+    assert BROKER_PASSWORD not in render_traceback(failure["exc_info"][1])
