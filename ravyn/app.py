@@ -81,6 +81,10 @@ class Ravyn:
     handled (a 500, a failed WebSocket handler, lifespan or listener) after it is logged;
     ``details`` are the log line's fields. Hand them to a monitoring service there.
 
+    ``app.shutdown`` is set when the server starts to shut down (a stop signal, a reload,
+    the lifespan shutdown): a long-lived response ends when it is (``await
+    app.shutdown.wait()``), as the event bridge's streams do.
+
     Events: ``observers`` (modules, module names or objects with listener methods, imported
     or attached before the bus is built), ``event_transport`` (None: in memory; a URL or a
     Transport), ``wait_for_listeners`` (default for routes that send events),
