@@ -92,9 +92,10 @@ class ResilienceMiddleware:
             await self.app(scope, receive, send)
             failed = response.status >= 500
         except asyncio.CancelledError:
-            if deadline is None or not deadlines.finish(deadline):
-                raise
+            expired = deadline is not None and deadlines.finish(deadline)
             deadline = None
+            if not expired:
+                raise  # not ours: the server is stopping
             await send_http_error(send, TimedOut(deadlines.seconds))
         finally:
             if deadline is not None:
