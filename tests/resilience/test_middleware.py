@@ -127,7 +127,8 @@ def composite_app(gate: Gate, calls: list[str], **overrides) -> Ravyn:
 
 def test_composite_rate_limit_per_api_key():
     gate, calls = Gate(), []
-    with serve(composite_app(gate, calls)) as address:
+    app = composite_app(gate, calls)
+    with serve(app) as address:
 
         def statuses(key: str, count: int) -> list[int]:
             url = f"http://{address}/hello"
@@ -139,6 +140,8 @@ def test_composite_rate_limit_per_api_key():
         assert refused.json() == {"detail": "Too many requests: the limit is 5/hour."}
         assert int(refused.headers["retry-after"]) > 600
         assert len(calls) == 10
+    # counted, not emitted one by one: by pattern and name in the app's bus metrics
+    assert app.events.metrics.snapshot()["refusals"] == {"rate_limiter": {"api": 3}}
 
 
 def test_composite_bulkhead_full_is_a_503():
