@@ -33,7 +33,9 @@ async def record_delivery(order_id: int) -> None:
         deliveries.write(f"{os.getpid()} {order_id}\n")
 
 
-app = Ravyn(extensions={"db": db})
+# OUTBOX_TRANSPORT (a Redis URL) carries the events between the processes; without it each
+# relay feeds its own process's listeners.
+app = Ravyn(extensions={"db": db}, event_transport=os.environ.get("OUTBOX_TRANSPORT"))
 
 
 async def commit_then_die() -> None:

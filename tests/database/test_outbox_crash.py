@@ -3,6 +3,7 @@ relays of the surviving processes deliver it exactly once."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -21,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = [sys.executable, "-m", "tests.database.outbox_child"]
 
 
-def child_env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+_clusters = itertools.count()
 
 
 async def outbox_state(url: str) -> list[bool]:
@@ -36,14 +36,21 @@ async def outbox_state(url: str) -> list[bool]:
         await db.dispose()
 
 
-async def test_sigkill_between_commit_and_send_loses_nothing(database_url, tmp_path):
+@pytest.mark.parametrize("transport", ["in memory", "redis"])
+async def test_sigkill_between_commit_and_send_loses_nothing(
+    database_url, transport, tmp_path, request
+):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if transport == "redis":  # the listener is one consumer group across both processes
+        prefix = f"crash{os.getpid()}x{next(_clusters)}"
+        env["OUTBOX_TRANSPORT"] = f"{request.getfixturevalue('redis_url')}?prefix={prefix}"
     deliveries = tmp_path / "deliveries.txt"
     deliveries.touch()
-    subprocess.run([*CHILD, "setup", database_url], env=child_env(), cwd=ROOT, check=True)
+    subprocess.run([*CHILD, "setup", database_url], env=env, cwd=ROOT, check=True)
 
     died = subprocess.run(
         [*CHILD, "commit-then-die", database_url, str(deliveries)],
-        env=child_env(),
+        env=env,
         cwd=ROOT,
         capture_output=True,
         timeout=60,
@@ -55,7 +62,7 @@ async def test_sigkill_between_commit_and_send_loses_nothing(database_url, tmp_p
     relays = [
         subprocess.Popen(
             [*CHILD, "relay", database_url, str(deliveries)],
-            env=child_env(),
+            env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
         )
