@@ -11,7 +11,8 @@ until a relay (of any process sharing the database) takes them, on its next poll
 the rows they send (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite),
 so two relays never send the same row at once; a relay that dies after sending and before its
 commit lets another send the row again: delivery is at least once, exactly once unless a
-relay dies in that window. Per event name, rows are sent in the order they were written.
+relay dies in that window. Per event name, a transaction's rows are sent in the order they
+were emitted, after those of every transaction that committed before it began.
 """
 
 from __future__ import annotations
