@@ -82,7 +82,8 @@ class SqlDatabase(Extension):
 
     def _open(self) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
         if self._opened is None:
-            options = self.engine_options
+            # Errors (and so logs) never show statement parameters: users' data, payloads.
+            options = {"hide_parameters": True, **self.engine_options}
             sqlite = make_url(self.url).get_backend_name() == "sqlite"
             if sqlite:  # writers queue for SQLite's one write lock: wait long rather than fail
                 connect_args = {"timeout": SQLITE_LOCK_TIMEOUT, **options.get("connect_args", {})}
