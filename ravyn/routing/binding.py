@@ -43,7 +43,7 @@ from lilya.websockets import WebSocket
 
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.routing.dependencies import DependencyPlan, Inject, RequestScope
-from ravyn.routing.forms import MULTIPART, URLENCODED, form_media_type, read_form
+from ravyn.routing.forms import form_media_type, read_form
 from ravyn.routing.json_bodies import body_decoder, pydantic_model
 from ravyn.routing.params import NOT_SET, Body, File, Param
 from ravyn.routing.request_body import request_body
@@ -184,6 +184,7 @@ class BindingPlan:
         }
         self.needs_request = bool(self.request_params or self.dependencies or self.guards)
         self.reads_body = bool(self.body_param or "body" in self.sources or self.file_params)
+        self.reads_forms = self.body_param is None  # body fields and files: also as a form
         self.decode_json: Callable[[bytes], Any] | None = None
         if self.body_param is not None:
             self.decode_json = body_decoder(self.body_param[1])
@@ -215,15 +216,16 @@ class BindingPlan:
                 for source, values in self._raw_values(scope):
                     sources[source].assign(sources[source].convert(values), kwargs)
             if self.reads_body:
-                content_type, body_format = self._body_format(scope)
-                if body_format in (URLENCODED, MULTIPART):
+                sent = self._sent_format(scope) if self.reads_forms else None
+                if isinstance(sent, tuple):
+                    media_type, content_type = sent
                     fields, files = await read_form(
-                        scope, receive, body_format, content_type, self.settings
+                        scope, receive, media_type, content_type, self.settings
                     )
                     self._bind_form(fields, files, kwargs)
                 else:
                     body = await request_body(scope, receive, self.settings.max_body_size)
-                    self._bind_body(body, body_format == "json", content_type, scope, kwargs)
+                    self._bind_body(body, scope, kwargs, sent)
             for name, plan in self.dependencies:
                 kwargs[name] = await plan.resolve(request_scope)  # type: ignore[arg-type]
         except BaseException as exc:  # a later step failed: clean up the dependencies opened
@@ -254,29 +256,32 @@ class BindingPlan:
             raw.append(("cookie", _cookies(scope)))
         return raw
 
-    def _body_format(self, scope: dict[str, Any]) -> tuple[bytes | None, str | None]:
-        """The request's Content-Type and the body's format: ``"json"`` (also when the
-        Content-Type is missing), a form media type (for a handler reading body fields, not
-        a whole typed body), or None (something this handler does not read)."""
+    def _sent_format(self, scope: dict[str, Any]) -> bool | tuple[str, bytes]:
+        """What the request's Content-Type says: True for JSON (also when there is none),
+        (form media type, Content-Type) for a form, False for anything else."""
         for key, value in scope["headers"]:
             if key == b"content-type":
                 if _JSON_CONTENT_TYPE.match(value):
-                    return value, "json"
-                return value, form_media_type(value) if self.body_param is None else None
-        return None, "json"
+                    return True
+                media_type = form_media_type(value)
+                return False if media_type is None else (media_type, value)
+        return True
 
     def _bind_body(
-        self,
-        body: bytes,
-        is_json: bool,
-        content_type: bytes | None,
-        scope: dict[str, Any],
-        kwargs: dict[str, Any],
+        self, body: bytes, scope: dict[str, Any], kwargs: dict[str, Any], is_json: bool | None
     ) -> None:
+        """Bind a JSON body. ``is_json``: what ``_sent_format`` found, None when the
+        Content-Type is not checked yet (a whole-body handler: checked here, once)."""
         if body:
+            if is_json is None:
+                is_json = True  # no Content-Type: read as JSON
+                for key, value in scope["headers"]:
+                    if key == b"content-type":
+                        is_json = _JSON_CONTENT_TYPE.match(value) is not None
+                        break
             if self.file_params or not is_json:
                 expected = "multipart/form-data" if self.file_params else "application/json"
-                raise unsupported_media_type(expected, (content_type or b"").decode("latin-1"))
+                raise unsupported_media_type(expected, _content_type(scope))
             try:
                 value = self.decode_json(body)  # type: ignore[misc]
             except msgspec.ValidationError as exc:
@@ -323,6 +328,14 @@ def _query(scope: dict[str, Any], lists: frozenset[str]) -> dict[str, Any]:
     if not query_string:
         return {}
     return _collect(_query_pairs(scope), lists)
+
+
+def _content_type(scope: dict[str, Any]) -> str:
+    """The request's Content-Type, ``""`` when it has none."""
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            return value.decode("latin-1")
+    return ""
 
 
 def _query_pairs(scope: dict[str, Any]) -> list[tuple[str, str]]:
