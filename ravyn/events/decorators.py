@@ -104,8 +104,9 @@ def observable(
             return type(target)(decorate(target.__func__))
         caller = getattr(target, CALLED_BY_ATTRIBUTE, None)
         if send and caller is not None:
+            name = getattr(target, "__qualname__", target)
             raise ObservableError(
-                f"@observable(send=...) is above {caller} on {target.__qualname__}: {caller} "
+                f"@observable(send=...) is above {caller} on {name}: {caller} "
                 "calls the function beneath it, which would never send. Write "
                 f"{caller} above @observable(send=[...])."
             )
