@@ -6,7 +6,7 @@ ran: list[tuple] = []
 from ravyn import Event  # the sample annotates with Event without importing it
 
 from ravyn import Ravyn, post, trigger_event
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 @post("/register")

@@ -25,7 +25,8 @@ async def delete_product_from_db(product_id: int) -> None:
 
 
 from ravyn import get, post, put, delete
-from ravyn.utils.decorators import observable, cache
+from ravyn import observable
+from ravyn.utils.decorators import cache
 from ravyn.core.caches.memory import InMemoryCache
 
 cache_backend = InMemoryCache()

@@ -44,7 +44,7 @@ async def delete_file(file_path: str) -> None:
 
 
 from ravyn import post
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 # Stage 1: File upload

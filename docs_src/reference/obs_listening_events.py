@@ -1,6 +1,6 @@
 # Verbatim from the reference docs: imports and style kept as users copy them.
 # ruff: noqa: E402, E722, F401, F811, I001, B904
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 @observable(listen=["user_logged_in"])

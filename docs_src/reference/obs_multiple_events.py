@@ -2,7 +2,7 @@
 # ruff: noqa: E402, E722, F401, F811, I001, B904
 # The sample uses these names without importing them.
 from ravyn import post
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 # Send multiple events

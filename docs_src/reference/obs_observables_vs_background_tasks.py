@@ -10,7 +10,7 @@ async def expensive_computation():
 
 # Observables: Multiple handlers react to one event
 from ravyn import post
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 @post("/register")

@@ -47,7 +47,7 @@ async def log_analytics(name: str, order_id: int, total: float) -> None:
 
 
 from ravyn import post
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 # Order endpoint - triggers multiple events

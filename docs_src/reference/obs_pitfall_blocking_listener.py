@@ -11,7 +11,7 @@ class EmailQueue:
 
 email_queue = EmailQueue()
 
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 # Correct - non-blocking

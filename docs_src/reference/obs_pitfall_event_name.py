@@ -1,7 +1,7 @@
 # Verbatim from the reference docs: imports and style kept as users copy them.
 # ruff: noqa: E402, E722, F401, F811, I001, B904
 from ravyn import post
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 # Correct

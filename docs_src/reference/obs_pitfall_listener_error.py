@@ -11,7 +11,7 @@ def process_payment():
     payments.append("processed")
 
 
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 # Wrong - unhandled error

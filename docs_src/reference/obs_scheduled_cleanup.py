@@ -25,7 +25,7 @@ async def send_admin_email(template: str) -> None:
 
 
 from ravyn import Ravyn
-from ravyn.utils.decorators import observable
+from ravyn import observable
 from ravyn.contrib.schedulers.asyncz.decorator import scheduler
 
 app = Ravyn()

@@ -27,7 +27,7 @@ async def create_profile(user_id: int) -> None:
 
 
 from ravyn import Ravyn, post
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 
 # Registration endpoint - sends event

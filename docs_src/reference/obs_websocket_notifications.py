@@ -30,7 +30,7 @@ async def send_email(to: str, template: str) -> None:
 
 
 from ravyn import post, websocket
-from ravyn.utils.decorators import observable
+from ravyn import observable
 
 # Global WebSocket connections store
 active_connections = []

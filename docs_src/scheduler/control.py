@@ -2,9 +2,8 @@
 
 from asyncz.triggers import IntervalTrigger
 
-from ravyn import Ravyn, Request, get, post
+from ravyn import Ravyn, Request, get, observable, post
 from ravyn.contrib.schedulers.asyncz import scheduler
-from ravyn.utils.decorators import observable
 
 reports: list[str] = []
 

@@ -17,6 +17,9 @@ the loss of a minority loses nothing acknowledged (docs/transports.md, "Clustere
 brokers"). Broadcast listeners subscribe to the core subjects. With `jetstream=False`, nothing is
 published to JetStream and durable listeners become core queue groups on the core
 subjects: once per cluster, but at-most-once and not kept while no process listens.
+
+Why one module of ~430 lines: it is the whole of one broker (JetStream, core subjects,
+its durable consumer); what every broker shares lives in `broker.py`.
 """
 
 from __future__ import annotations
