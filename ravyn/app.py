@@ -49,8 +49,14 @@ from ravyn.middleware.request_context import RequestContextMiddleware
 from ravyn.openapi.serving import documentation_routes
 from ravyn.routing.dependencies import Inject
 from ravyn.routing.fallbacks import TrailingSlashRedirect, allowed_methods
-from ravyn.routing.gateways import Include, finalize_routes, normalize_route, normalize_routes
-from ravyn.routing.handlers import RouteHandler, WebSocketHandler
+from ravyn.routing.gateways import (
+    Include,
+    finalize_routes,
+    normalize_route,
+    normalize_routes,
+    served_handlers,
+)
+from ravyn.routing.handlers import RouteHandler, WebSocketHandler, declared_route
 from ravyn.routing.route_settings import RouteSettings
 from ravyn.settings import RavynSettings
 from ravyn.shutdown import Shutdown
@@ -374,8 +380,32 @@ class Ravyn:
     def _scheduler_lifespan(self) -> AbstractAsyncContextManager[Any] | None:
         return self.scheduler.running() if self.enable_scheduler else None
 
-    def _log_catalogue(self) -> None:
+    def catalogue(self) -> dict[str, Any]:
+        """The bus's catalogue, and a warning for each route that sends events but that
+        this app does not serve (declared, never added: its events are never sent)."""
         catalogue = self.events.catalogue()
+        served = {id(handler) for handler in served_handlers(self.routes)}
+        unserved: dict[str, list[str]] = {}
+        for entry in catalogue["events"]:
+            for name in entry["senders"]:
+                route = declared_route(name)
+                if route is not None and id(route) not in served:
+                    unserved.setdefault(name, []).append(entry["name"])
+        catalogue["warnings"] += [
+            {
+                "kind": "route_not_served",
+                "event": events[0],
+                "sender": name,
+                "message": f"{name} sends {', '.join(map(repr, events))} but is not a route "
+                f"of this app, so it never runs: add it (app.add_route(...) or "
+                "Ravyn(routes=[...])).",
+            }
+            for name, events in unserved.items()
+        ]
+        return catalogue
+
+    def _log_catalogue(self) -> None:
+        catalogue = self.catalogue()
         logger.info("event_catalogue", events=catalogue_table(catalogue))
         for warning in catalogue["warnings"]:
             details = {key: value for key, value in warning.items() if key != "event"}

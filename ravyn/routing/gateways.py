@@ -11,7 +11,7 @@ dependencies and full path it inherits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from lilya.routing import Include as LilyaInclude
@@ -176,6 +176,16 @@ def normalize_route(route: Any, prefix: str = "") -> list[Any]:
 
 def normalize_routes(routes: Sequence[Any]) -> list[Any]:
     return [normalized for route in routes for normalized in normalize_route(route)]
+
+
+def served_handlers(routes: Sequence[Any]) -> Iterator[Any]:
+    """The route handlers (``@get``, ``@websocket``, ...) served under ``routes``."""
+    for route in routes:
+        handler = getattr(getattr(route, "endpoint", None), "route", None)
+        if handler is not None:
+            yield handler
+        elif isinstance(route, LilyaInclude) and route.routes:
+            yield from served_handlers(route.routes)
 
 
 def finalize_routes(

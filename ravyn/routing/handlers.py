@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -104,6 +105,15 @@ def mounted_plan(
     return BindingPlan(
         route.handler, path, methods, dependencies, websocket=websocket, settings=settings
     )
+
+
+def declared_route(name: str) -> RouteHandler | WebSocketHandler | None:
+    """The module-level route handler that a catalogue name (``module:function``) names, if
+    the name is one (a sender may be any function: only a route can be left unserved)."""
+    module_name, _, qualname = name.partition(":")
+    module = sys.modules.get(module_name)
+    candidate = getattr(module, qualname, None) if module is not None else None
+    return candidate if isinstance(candidate, RouteHandler | WebSocketHandler) else None
 
 
 class HandlerEndpoint:

@@ -119,3 +119,20 @@ def test_the_testing_page_in_a_fresh_directory(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_a_route_declared_but_never_added_is_warned(tmp_path):
+    source = (SAMPLES / "first_app.py").read_text()
+    assert "app.add_route(register)\n" in source
+    (tmp_path / "app.py").write_text(source.replace("app.add_route(register)\n", ""))
+    warnings = [
+        line for line in ravyn("events", cwd=tmp_path).stdout.splitlines() if "warn" in line
+    ]
+    assert warnings == [
+        "warning: app:register sends 'user_registered' but is not a route of this app, so it "
+        "never runs: add it (app.add_route(...) or Ravyn(routes=[...]))."
+    ]
+    port = free_port()
+    with running("run", "--port", str(port), cwd=tmp_path, log=tmp_path / "s.log") as server:
+        server.wait_for("Uvicorn running on")
+    assert "route_not_served" in server.output  # the same warning when the app starts

@@ -27,7 +27,7 @@ def register(commands: Any) -> None:
 def events(args: argparse.Namespace) -> None:
     app_dir = make_importable(args.app_dir)
     app = load_app(args.app or default_target(app_dir), factory=args.factory)
-    catalogue = app.events.catalogue()
+    catalogue = app.catalogue()
     summaries = {summary.address: summary for summary in event_summaries(asyncapi_document(app))}
     scopes = {listener.name: listener_scope(listener) for listener in app.events.registry.listeners}
     if args.json:
