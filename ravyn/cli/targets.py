@@ -6,6 +6,7 @@ line naming the module and where it was looked for, not a traceback.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 import traceback
@@ -39,6 +40,19 @@ def default_target(app_dir: Path) -> str:
         f"no app given and no main.py or app.py in {app_dir}: "
         "pass module:app (e.g. ravyn run myproject.main:app)"
     )
+
+
+def add_app_arguments(parser: argparse.ArgumentParser) -> None:
+    """``APP``, ``--app-dir`` and ``--factory``: how a command that reads an app finds it."""
+    parser.add_argument("app", nargs="?", help="module:app (default: main:app or app:app)")
+    parser.add_argument("--app-dir", default=".", help="directory the app is imported from")
+    parser.add_argument("--factory", action="store_true", help="APP is a function returning it")
+
+
+def app_from_arguments(args: argparse.Namespace) -> Any:
+    """The app named by the arguments ``add_app_arguments`` declared."""
+    app_dir = make_importable(args.app_dir)
+    return load_app(args.app or default_target(app_dir), factory=args.factory)
 
 
 def split_target(target: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from ravyn.cli.command import CommandError, add_command
-from ravyn.cli.targets import default_target, load_app, make_importable
+from ravyn.cli.targets import add_app_arguments, app_from_arguments
 
 Build = Callable[[Any], dict[str, Any]]
 
@@ -21,15 +21,12 @@ def add_document_command(commands: Any, name: str, build: Build, help: str) -> N
     parser = add_command(
         commands, name, handler=lambda args: print_document(args, build), help=help
     )
-    parser.add_argument("app", nargs="?", help="module:app (default: main:app or app:app)")
-    parser.add_argument("--app-dir", default=".", help="directory the app is imported from")
-    parser.add_argument("--factory", action="store_true", help="APP is a function returning it")
+    add_app_arguments(parser)
     parser.add_argument("--output", "-o", help="write the JSON to this file, not stdout")
 
 
 def print_document(args: argparse.Namespace, build: Build) -> None:
-    app_dir = make_importable(args.app_dir)
-    app = load_app(args.app or default_target(app_dir), factory=args.factory)
+    app = app_from_arguments(args)
     text = msgspec.json.format(msgspec.json.encode(build(app)), indent=2).decode() + "\n"
     if args.output is None:
         print(text, end="")

@@ -12,21 +12,18 @@ from ravyn.asyncapi import asyncapi_document
 from ravyn.asyncapi.document import listener_scope
 from ravyn.asyncapi.summary import EventSummary, event_summaries
 from ravyn.cli.command import add_command
-from ravyn.cli.targets import default_target, load_app, make_importable
+from ravyn.cli.targets import add_app_arguments, app_from_arguments
 from ravyn.utils.tables import format_table
 
 
 def register(commands: Any) -> None:
     parser = add_command(commands, "events", handler=events, help="print the app's event catalogue")
-    parser.add_argument("app", nargs="?", help="module:app (default: main:app or app:app)")
-    parser.add_argument("--app-dir", default=".", help="directory the app is imported from")
-    parser.add_argument("--factory", action="store_true", help="APP is a function returning it")
+    add_app_arguments(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def events(args: argparse.Namespace) -> None:
-    app_dir = make_importable(args.app_dir)
-    app = load_app(args.app or default_target(app_dir), factory=args.factory)
+    app = app_from_arguments(args)
     catalogue = app.catalogue()
     summaries = {summary.address: summary for summary in event_summaries(asyncapi_document(app))}
     scopes = {listener.name: listener_scope(listener) for listener in app.events.registry.listeners}

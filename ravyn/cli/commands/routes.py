@@ -15,7 +15,7 @@ import msgspec
 from lilya.routing import Include as LilyaInclude
 
 from ravyn.cli.command import add_command
-from ravyn.cli.targets import default_target, load_app, make_importable
+from ravyn.cli.targets import add_app_arguments, app_from_arguments
 from ravyn.routing.gateways import join_paths
 from ravyn.routing.handlers import HandlerEndpoint, WebSocketEndpoint
 from ravyn.utils.tables import format_table
@@ -25,15 +25,12 @@ def register(commands: Any) -> None:
     parser = add_command(
         commands, "routes", handler=routes, help="list the app's routes and what they send"
     )
-    parser.add_argument("app", nargs="?", help="module:app (default: main:app or app:app)")
-    parser.add_argument("--app-dir", default=".", help="directory the app is imported from")
-    parser.add_argument("--factory", action="store_true", help="APP is a function returning it")
+    add_app_arguments(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def routes(args: argparse.Namespace) -> None:
-    app_dir = make_importable(args.app_dir)
-    app = load_app(args.app or default_target(app_dir), factory=args.factory)
+    app = app_from_arguments(args)
     rows = list(route_rows(app.routes))
     if args.json:
         print(msgspec.json.format(msgspec.json.encode(rows).decode()))
