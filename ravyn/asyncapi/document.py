@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ravyn.asyncapi.payloads import SenderIndex
 from ravyn.asyncapi.servers import channel_location, transport_servers
 from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT
-from ravyn.events.registry import RUNTIME_SENDER, compile_pattern, matches
+from ravyn.events.listener import listener_name
+from ravyn.events.registry import compile_pattern, matches
+from ravyn.openapi.document import handler_endpoints
 from ravyn.openapi.schemas import Components
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -46,7 +47,8 @@ def asyncapi_document(app: Any) -> dict[str, Any]:
     catalogue = bus.catalogue()
     listeners = bus.registry.listeners
     transport = bus.transport
-    senders = SenderIndex(app.routes)
+    senders = {sender.name: sender for sender in bus.registry.senders}
+    routes = _sending_routes(app.routes)
     components = Components()
     messages: dict[str, Any] = {}
     channels: dict[str, Any] = {}
@@ -56,14 +58,12 @@ def asyncapi_document(app: Any) -> dict[str, Any]:
         name = entry["name"]
         key = _key(name)
         annotations = [
-            senders.payload_annotation(sender)
-            for sender in entry["senders"]
-            if sender != RUNTIME_SENDER
+            senders[sender].payload_type for sender in entry["senders"] if sender in senders
         ]
         messages[key] = _message(name, annotations, components)
         channels[key] = _channel(name, [key], transport)
         for sender in entry["senders"]:
-            operations[_key(f"send.{name}.{sender}")] = _send(key, sender, senders)
+            operations[_key(f"send.{name}.{sender}")] = _send(key, sender, routes.get(sender))
 
     patterns = sorted(
         {p for listener in listeners for p in listener.events if compile_pattern(p) is not None}
@@ -91,6 +91,17 @@ def asyncapi_document(app: Any) -> dict[str, Any]:
     document["operations"] = operations
     document["components"] = {"messages": messages, "schemas": components.finish()}
     return document
+
+
+def _sending_routes(routes: list[Any]) -> dict[str, str]:
+    """Sender name -> the route that runs it (``POST /path``), for the routes that send."""
+    found = {}
+    for endpoint in handler_endpoints(routes, schema_only=False):
+        spec = endpoint.route.observable
+        if spec is not None and spec.send:
+            methods = "/".join(m for m in endpoint.route.methods if m != "HEAD")
+            found[listener_name(spec.func)] = f"{methods} {endpoint.path}"
+    return found
 
 
 def _message(name: str, annotations: list[Any], components: Components) -> dict[str, Any]:
@@ -122,8 +133,7 @@ def _channel(address: str, message_keys: list[str], transport: Any) -> dict[str,
     return channel
 
 
-def _send(channel_key: str, sender: str, senders: SenderIndex) -> dict[str, Any]:
-    route = senders.routes.get(sender)
+def _send(channel_key: str, sender: str, route: str | None) -> dict[str, Any]:
     operation = {
         "action": "send",
         "channel": {"$ref": f"#/channels/{channel_key}"},

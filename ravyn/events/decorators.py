@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 import anyio
 import anyio.from_thread
 
-from ravyn.events.binding import payload_fields, return_annotation
+from ravyn.events.binding import return_annotation
 from ravyn.events.context import current_bus
 from ravyn.events.errors import ObservableError
 from ravyn.events.listener import Listener, listener_name
@@ -168,8 +168,9 @@ def _merged_spec(
 def _register(registry: Registry, spec: ObservableSpec, callable_: Callable[..., Any]) -> None:
     listener = spec.listener(callable_) if spec.listen and not spec.is_method else None
     if spec.send:
-        annotation = return_annotation(spec.func)
-        registry.add_sender(Sender(listener_name(spec.func), spec.send, payload_fields(annotation)))
+        registry.add_sender(
+            Sender(listener_name(spec.func), spec.send, return_annotation(spec.func))
+        )
     if listener is not None:
         registry.add_listener(listener)
 

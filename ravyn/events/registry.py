@@ -19,6 +19,7 @@ from typing import Any
 
 import structlog
 
+from ravyn.events.binding import payload_fields as typed_payload_fields
 from ravyn.events.errors import ListenerBindingError
 from ravyn.events.listener import Listener
 
@@ -31,13 +32,19 @@ RUNTIME_SENDER = "(emitted at runtime)"
 class Sender:
     """A function that emits ``events`` with its return value as payload.
 
-    ``payload_fields`` are the fields of its typed return annotation (Struct, dataclass or
-    TypedDict), used to refuse at decoration a listener that needs a field never sent.
+    ``payload_type`` is its return annotation (``Any`` when it has none): the AsyncAPI
+    document describes the events' payloads with it, wherever the function was defined.
     """
 
     name: str
     events: tuple[str, ...]
-    payload_fields: frozenset[str] | None = None
+    payload_type: Any = Any
+
+    @property
+    def payload_fields(self) -> frozenset[str] | None:
+        """The fields of a typed payload (Struct, dataclass or TypedDict), used to refuse at
+        decoration a listener that needs a field never sent; None when not typed so."""
+        return typed_payload_fields(self.payload_type)
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str] | None:

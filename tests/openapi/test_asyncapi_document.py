@@ -123,6 +123,26 @@ def test_payloads_are_the_senders_return_types():
     assert set(headers) == {"correlation-id", "causation-id", "traceparent"}
 
 
+class Shipped(msgspec.Struct):
+    parcel: str
+
+
+def test_a_sender_defined_inside_a_function_describes_its_payload():
+    def make_sender():
+        @observable(send=["parcel.shipped"])
+        async def ship(parcel: str) -> Shipped:
+            return Shipped(parcel=parcel)
+
+        return ship
+
+    with use_registry(Registry()):
+        make_sender()
+        document = asyncapi_document(Ravyn())
+    message = document["components"]["messages"]["parcel.shipped"]
+    assert message["payload"] == {"$ref": "#/components/schemas/Shipped"}
+    assert document["components"]["schemas"]["Shipped"]["required"] == ["parcel"]
+
+
 def test_servers_come_from_the_transport_without_credentials():
     with use_registry(registry):
         redis_app = Ravyn(routes=[register], event_transport="redis://:s3cret@10.0.0.5:6390/2")
