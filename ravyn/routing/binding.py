@@ -222,6 +222,13 @@ class BindingPlan:
                     fields, files = await read_form(
                         scope, receive, media_type, content_type, self.settings
                     )
+                    if files:  # closed when the request ends, whatever the handler did
+                        if request_scope is None:
+                            request_scope = RequestScope(connection)  # type: ignore[arg-type]
+                        cleanups = request_scope.cleanups()
+                        for uploads in files.values():
+                            for upload in uploads:
+                                cleanups.push_async_callback(upload.close)
                     self._bind_form(fields, files, kwargs)
                 else:
                     body = await request_body(scope, receive, self.settings.max_body_size)

@@ -157,6 +157,7 @@ class _MultipartReader:
             self._upload = UploadFile(
                 filename.decode("utf-8", "replace"), content_type, self._headers
             )
+            self.files.setdefault(self._name, []).append(self._upload)  # closed if parsing fails
 
     async def _part_data(self, data: bytes) -> None:
         if self._upload is not None:
@@ -169,6 +170,5 @@ class _MultipartReader:
     async def _end_part(self) -> None:
         if self._upload is not None:
             await self._upload.seek(0)
-            self.files.setdefault(self._name, []).append(self._upload)
         else:
             self.fields.append((self._name, self._value.decode("utf-8", "replace")))

@@ -2,7 +2,8 @@
 
 The bytes go to a spooled temporary file: in memory up to ``SPOOL_MAX_SIZE``, on disk past
 it, so a large upload never sits whole in memory. Once on disk, reads and writes run in a
-worker thread so they never block the event loop.
+worker thread so they never block the event loop. The route closes every file of its
+request when the request ends (``BindingPlan.bind`` registers them as cleanups).
 """
 
 from __future__ import annotations

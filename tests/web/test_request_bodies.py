@@ -10,8 +10,9 @@ import httpx
 import pydantic
 import pytest
 
-from ravyn import File, Form, Ravyn, RavynSettings, UploadFile, post
+from ravyn import File, Form, HTTPException, Ravyn, RavynSettings, UploadFile, post
 from ravyn.routing.uploads import SPOOL_MAX_SIZE
+from ravyn.testclient import TestClient
 from tests.web.helpers import serve
 
 pytestmark = pytest.mark.timeout(60)
@@ -231,6 +232,26 @@ def test_a_large_upload_is_spooled_to_disk_and_arrives_intact():
         "digest": hashlib.sha256(data).hexdigest(),
     }
     assert little["on_disk"] is False and little["size"] == 1000
+
+
+def test_uploads_are_closed_when_the_request_ends_also_when_the_handler_raises():
+    received: list[UploadFile] = []
+
+    @post("/keep")
+    async def keep(bundle: UploadFile, small: UploadFile, refuse: bool = False) -> dict:
+        received.extend((bundle, small))
+        if refuse:
+            raise HTTPException(409, "refused")
+        return {"open": not bundle.file.closed and not small.file.closed}
+
+    files = {"bundle": ("big", os.urandom(SPOOL_MAX_SIZE + 1)), "small": ("s", b"1")}
+    with TestClient(Ravyn(routes=[keep])) as client:
+        kept = client.post("/keep", files=files)
+        refused = client.post("/keep", files=files, data={"refuse": "true"})
+    assert kept.json() == {"open": True}  # open while the handler runs
+    assert refused.status_code == 409
+    assert len(received) == 4 and received[0].file._rolled  # one of them on disk
+    assert [upload.file.closed for upload in received] == [True] * 4
 
 
 def test_without_the_forms_extra_a_multipart_body_names_the_extra(monkeypatch):
