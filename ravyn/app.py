@@ -189,6 +189,7 @@ class Ravyn:
             static_url = _pick(static_url, self.settings.static_url)
             self.router.routes.append(static_files(static_url, static_dir))
         finalize_routes(self.router.routes, self.dependencies, "", self.route_settings)
+        self.route_changes = 0  # grows with add_route: the documents are rebuilt once after
         self.router.routes.extend(documentation_routes(self))
         templates_dir = _pick(templates_dir, self.settings.templates_dir)
         self.templates = template_environment(templates_dir) if templates_dir else None
@@ -215,6 +216,7 @@ class Ravyn:
         routes = normalize_route(handler, prefix)
         finalize_routes(routes, self.dependencies, "", self.route_settings)
         self.router.routes.extend(routes)
+        self.route_changes += 1
 
     def add_websocket_route(self, handler: WebSocketHandler, prefix: str = "") -> None:
         """Serve a ``@websocket`` handler under an optional ``prefix``."""

@@ -18,8 +18,13 @@ from ravyn.openapi.swagger_ui import ASSETS, assets_directory, swagger_page
 def documentation_routes(app: Any) -> list[Path]:
     """The Lilya routes serving ``app``'s documents and pages, per its ``*_url`` settings."""
     routes = []
+
+    def events_version() -> tuple[int, int]:  # the AsyncAPI document names sending routes
+        return app.route_changes, app.events.registry.changes
+
     if app.openapi_url:
-        routes.append(_get(app.openapi_url, json_document(lambda: openapi_document(app))))
+        openapi = json_document(lambda: openapi_document(app), lambda: app.route_changes)
+        routes.append(_get(app.openapi_url, openapi))
     if app.docs_url and app.openapi_url:
         directory = assets_directory()
         assets_url = app.docs_url.rstrip("/") + "/assets"
@@ -33,10 +38,13 @@ def documentation_routes(app: Any) -> list[Path]:
         for name, content_type in ASSETS.items():
             routes.append(_get(f"{assets_url}/{name}", _file(directory / name, content_type)))
     if app.asyncapi_url:
-        routes.append(_get(app.asyncapi_url, json_document(lambda: asyncapi_document(app))))
+        asyncapi = json_document(lambda: asyncapi_document(app), events_version)
+        routes.append(_get(app.asyncapi_url, asyncapi))
     if app.events_docs_url:
         events = CachedEndpoint(
-            lambda _: events_page(asyncapi_document(app)), "text/html; charset=utf-8"
+            lambda _: events_page(asyncapi_document(app)),
+            "text/html; charset=utf-8",
+            events_version,
         )
         routes.append(_get(app.events_docs_url, events))
     return routes

@@ -14,6 +14,7 @@ import pytest
 from ravyn import Event, Ravyn, observable, post
 from ravyn.asyncapi import asyncapi_document
 from ravyn.events import Registry, use_registry
+from ravyn.events.listener import listener_name
 from ravyn.testclient import TestClient
 
 SPECS = Path(__file__).parents[2] / ".cache/npm/node_modules/@asyncapi/specs/schemas"
@@ -141,6 +142,31 @@ def test_a_sender_defined_inside_a_function_describes_its_payload():
     message = document["components"]["messages"]["parcel.shipped"]
     assert message["payload"] == {"$ref": "#/components/schemas/Shipped"}
     assert document["components"]["schemas"]["Shipped"]["required"] == ["parcel"]
+
+
+def test_what_is_wired_after_the_first_request_is_in_the_document_and_the_page():
+    with use_registry(Registry()):
+        served = Ravyn()
+        client = TestClient(served)
+        assert client.get("/asyncapi.json").json()["channels"] == {}
+
+        @post("/parcels")
+        @observable(send=["parcel.shipped"])
+        async def ship(parcel: str) -> Shipped:
+            return Shipped(parcel=parcel)
+
+        served.add_route(ship)
+        channels = client.get("/asyncapi.json").json()["channels"]
+        assert list(channels) == ["parcel.shipped"]
+        assert "POST /parcels" in client.get("/docs/events").text
+
+        @observable(listen=["parcel.shipped"])
+        async def track(parcel: str) -> None:
+            pass
+
+        operations = client.get("/asyncapi.json").json()["operations"].values()
+        assert {op.get("x-listener") for op in operations} == {None, listener_name(track)}
+        assert "track" in client.get("/docs/events").text
 
 
 def test_servers_come_from_the_transport_without_credentials():

@@ -370,3 +370,24 @@ def test_the_document_is_built_at_its_first_request_only(monkeypatch):
     head = client.head("/openapi.json")
     assert builds == [served] and len(bodies) == 1
     assert head.content == b"" and head.headers["content-length"] == str(len(bodies.pop()))
+
+
+def test_a_route_added_after_the_first_request_is_in_the_document_built_once_more(monkeypatch):
+    import ravyn.openapi.serving as serving
+
+    builds = []
+    build = serving.openapi_document
+    monkeypatch.setattr(serving, "openapi_document", lambda app: builds.append(app) or build(app))
+    served = Ravyn(routes=[list_users])
+    client = TestClient(served)
+    assert list(client.get("/openapi.json").json()["paths"]) == ["/users"]
+
+    @get("/later")
+    async def later() -> str:
+        return "here"
+
+    served.add_route(later)
+    documents = [client.get("/openapi.json").json() for _ in range(3)]
+    assert list(documents[0]["paths"]) == ["/users", "/later"]
+    assert documents[0] == documents[1] == documents[2]
+    assert builds == [served, served]  # once per route set
