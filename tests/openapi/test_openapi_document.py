@@ -357,12 +357,18 @@ def test_two_types_of_one_name_are_named_apart():
     validate(document)
 
 
-def test_the_document_is_built_at_its_first_request_only(monkeypatch):
+@pytest.fixture
+def builds(monkeypatch):
+    """The apps whose OpenAPI document was built for a request, one entry per build."""
     import ravyn.openapi.serving as serving
 
-    builds = []
+    built = []
     build = serving.openapi_document
-    monkeypatch.setattr(serving, "openapi_document", lambda app: builds.append(app) or build(app))
+    monkeypatch.setattr(serving, "openapi_document", lambda app: built.append(app) or build(app))
+    return built
+
+
+def test_the_document_is_built_at_its_first_request_only(builds):
     served = Ravyn(routes=[list_users])
     client = TestClient(served)
     assert builds == []  # nothing at construction: routes may still be added
@@ -372,12 +378,7 @@ def test_the_document_is_built_at_its_first_request_only(monkeypatch):
     assert head.content == b"" and head.headers["content-length"] == str(len(bodies.pop()))
 
 
-def test_a_route_added_after_the_first_request_is_in_the_document_built_once_more(monkeypatch):
-    import ravyn.openapi.serving as serving
-
-    builds = []
-    build = serving.openapi_document
-    monkeypatch.setattr(serving, "openapi_document", lambda app: builds.append(app) or build(app))
+def test_a_route_added_after_the_first_request_is_in_the_document_built_once_more(builds):
     served = Ravyn(routes=[list_users])
     client = TestClient(served)
     assert list(client.get("/openapi.json").json()["paths"]) == ["/users"]
