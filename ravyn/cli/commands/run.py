@@ -9,13 +9,13 @@ from typing import Any
 
 from ravyn.cli.command import CommandError, add_command
 from ravyn.cli.logs import add_log_level, log_options
-from ravyn.cli.targets import default_target, load_app, make_importable
+from ravyn.cli.targets import add_app_arguments, default_target, load_app, make_importable
 from ravyn.logging import configure_logging, server_log_config
 
 
 def register(commands: Any) -> None:
     parser = add_command(commands, "run", handler=run, help="serve an app with uvicorn")
-    parser.add_argument("app", nargs="?", help="module:app (default: main:app or app:app)")
+    add_app_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind")
     parser.add_argument("--port", type=int, default=8000, help="port to bind")
     parser.add_argument("--reload", action="store_true", help="restart on code changes")
@@ -27,8 +27,6 @@ def register(commands: Any) -> None:
         help="directory --reload watches, repeatable (default: --app-dir)",
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes")
-    parser.add_argument("--factory", action="store_true", help="APP is a function returning it")
-    parser.add_argument("--app-dir", default=".", help="directory the app is imported from")
     parser.add_argument("--env-file", help="read RAVYN_* and other variables from this file")
     parser.add_argument("--root-path", default="", help="path prefix a proxy serves the app at")
     parser.add_argument(
