@@ -24,6 +24,7 @@ from lilya.datastructures import State
 from lilya.routing import NoMatchFound, Router
 from lilya.staticfiles import StaticFiles
 
+from ravyn.connection_abort import remember_server_send
 from ravyn.contrib.schedulers.asyncz.runner import AppScheduler
 from ravyn.core.caches.base import CacheBackend
 from ravyn.events.bus import EventBus
@@ -320,6 +321,7 @@ class Ravyn:
             await self._lifespan(receive, send)
             return
         scope["app"] = self
+        remember_server_send(scope, send)  # before middleware wraps it
         stack = self._stack or self._build_stack()
         with bus_context(self.events):
             await stack(scope, receive, send)

@@ -18,8 +18,8 @@ from ravyn.bridge.hub import Client, Hub
 
 T = TypeVar("T")
 
-CLOSE_TIMEOUT = 5.0
-"""Seconds to try to tell an evicted client goodbye before dropping the connection."""
+CLOSE_TIMEOUT = 2.0
+"""Seconds an evicted client has to take its goodbye before the connection is reset."""
 
 
 class Endpoint:

@@ -18,6 +18,7 @@ from lilya.types import Receive, Scope, Send
 from ravyn.bridge.access import SubscriptionRefused, requested_events
 from ravyn.bridge.hub import BridgedEvent, Client, Dropped
 from ravyn.bridge.session import CLOSE_TIMEOUT, Endpoint, run_session
+from ravyn.connection_abort import abort_if_still_unread
 
 logger = structlog.get_logger("ravyn.bridge")
 
@@ -87,6 +88,7 @@ class BridgeEventStream(Endpoint):
             ending = None
             if client.evicted.is_set():
                 logger.warning("bridge_client_evicted", transport="sse", policy="disconnect")
+                abort_if_still_unread(scope, send, after=CLOSE_TIMEOUT)
                 ending = b""
             elif shutdown is not None and shutdown.is_set():
                 ending = _SHUTTING_DOWN  # the browser's EventSource reconnects by itself

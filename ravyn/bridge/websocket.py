@@ -16,6 +16,7 @@ from lilya.websockets import WebSocket, WebSocketDisconnect
 from ravyn.bridge.access import SubscriptionRefused, requested_events
 from ravyn.bridge.hub import BridgedEvent, Client, Dropped
 from ravyn.bridge.session import CLOSE_TIMEOUT, Endpoint, run_session
+from ravyn.connection_abort import abort_if_still_unread
 
 logger = structlog.get_logger("ravyn.bridge")
 
@@ -61,6 +62,7 @@ class BridgeWebSocket(Endpoint):
                 await _refuse(websocket, refusal)
             elif client.evicted.is_set():
                 logger.warning("bridge_client_evicted", transport="websocket", policy="disconnect")
+                abort_if_still_unread(scope, send, after=CLOSE_TIMEOUT)
                 with anyio.move_on_after(CLOSE_TIMEOUT):
                     await websocket.close(TRY_AGAIN_LATER, "too slow: the event queue overflowed")
         except* (WebSocketDisconnect, OSError):

@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from ravyn import Include, Ravyn
 from ravyn.bridge import EventBridge
+from ravyn.bridge import websocket as websocket_endpoint
 from ravyn.events import use_registry
 
 from .helpers import BridgedApp, receive_json, subscribed, wait_until
@@ -215,7 +216,10 @@ async def test_slow_client_does_not_block_the_bus_or_a_fast_client() -> None:
         assert numbers == sorted(numbers)
 
 
-async def test_disconnect_policy_closes_the_slow_client_with_1013() -> None:
+async def test_disconnect_policy_closes_the_slow_client_with_1013(monkeypatch) -> None:
+    """A slow client that reads its backlog in time gets the 1013 (test_eviction.py: one
+    that does not is reset); the time is generous here, the flood takes a while."""
+    monkeypatch.setattr(websocket_endpoint, "CLOSE_TIMEOUT", 60.0)
     bridged = BridgedApp(events=["big"], queue_size=4, overflow="disconnect")
     async with flooded_slow_client(bridged) as slow:
         assert bridged.bridge.hub.client_count == 1  # the slow one is gone already
