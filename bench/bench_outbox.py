@@ -10,10 +10,11 @@ inserts one row and sends one event whose payload carries its send time
 - "outbox": the event written in the transaction, sent by the relay after the commit.
 
 Latency is measured on requests one after another (each waits for its listener);
-throughput on N requests in a row without waiting, until the last listener ran. SQLite is a
+throughput on N requests made by --concurrency requesters at once (as a server's
+concurrent requests), until the last listener ran. SQLite is a
 file in a temporary directory; PostgreSQL (--postgres) is a throwaway server started here.
 
-    python bench/bench_outbox.py [--n 2000] [--postgres]
+    python bench/bench_outbox.py [--n 2000] [--concurrency 10] [--postgres]
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class Scenario:
             await trigger_event("tick", payload)
 
 
-async def measure(mode: str, url: str | None, n: int) -> dict[str, float]:
+async def measure(mode: str, url: str | None, n: int, concurrency: int) -> dict[str, float]:
     recorder = Recorder()
     scenario = Scenario(mode, url, recorder)
     if scenario.db is not None:
@@ -106,8 +107,12 @@ async def measure(mode: str, url: str | None, n: int) -> dict[str, float]:
             latencies.extend(recorder.latencies)
         recorder.expect(n)
         start = time.perf_counter()
-        for _ in range(n):
-            await scenario.request()
+
+        async def requester(count: int) -> None:
+            for _ in range(count):
+                await scenario.request()
+
+        await asyncio.gather(*(requester(n // concurrency) for _ in range(concurrency)))
         await asyncio.wait_for(recorder.done.wait(), 120)
         elapsed = time.perf_counter() - start
     latencies.sort()
@@ -137,27 +142,35 @@ def report(database: str, results: dict[str, dict[str, float]]) -> None:
     )
 
 
-async def run(n: int, url: str, name: str) -> None:
-    results = {"emit (no database)": await measure("emit (no database)", None, n)}
+async def run(n: int, concurrency: int, url: str, name: str) -> None:
+    results = {"emit (no database)": await measure("emit (no database)", None, n, concurrency)}
     for mode in ("commit, then emit", "outbox"):
-        results[mode] = await measure(mode, url, n)
+        results[mode] = await measure(mode, url, n, concurrency)
     report(name, results)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="requests of the throughput run")
+    parser.add_argument("--concurrency", type=int, default=10, help="requests at once (throughput)")
     parser.add_argument("--postgres", action="store_true", help="also on a PostgreSQL server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        asyncio.run(run(args.n, f"sqlite+aiosqlite:///{directory}/bench.db", "SQLite (file)"))
+        asyncio.run(
+            run(
+                args.n,
+                args.concurrency,
+                f"sqlite+aiosqlite:///{directory}/bench.db",
+                "SQLite (file)",
+            )
+        )
     if args.postgres:
         from tests.support.servers import PostgresServer
 
         server = PostgresServer()
         server.start()
         try:
-            asyncio.run(run(args.n, server.url(), "PostgreSQL 15"))
+            asyncio.run(run(args.n, args.concurrency, server.url(), "PostgreSQL 15"))
         finally:
             server.stop()
             server.remove()
