@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -126,6 +126,7 @@ class OutboxRelay:
         self.keep_published = keep_published
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._failures = 0  # passes failed in a row
 
     def wake(self) -> None:
         """Run a pass now (a session just committed events)."""
@@ -142,34 +143,46 @@ class OutboxRelay:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
-        await self._pass_safely()
+        await self._safely(self.relay_once)
 
     async def _run(self) -> None:
+        """Wait for a wake-up or the poll interval, then send what is pending, batch after
+        batch, and now and then prune. Waiting first lets the app's startup code create the
+        table (``db.create_all``) before the first pass."""
         prune_every = min(max(self.keep_published, self.interval), 60.0)
         loop = asyncio.get_running_loop()
-        next_prune = loop.time()
+        next_prune = loop.time() + prune_every
         while True:
-            while await self._pass_safely() == self.batch_size:
-                pass  # a full batch: more rows may wait
-            if loop.time() >= next_prune:
-                await self._prune_safely()
-                next_prune = loop.time() + prune_every
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
+            while await self._safely(self.relay_once) == self.batch_size:
+                pass  # a full batch: more rows may wait
+            if loop.time() >= next_prune:
+                await self._safely(self.prune)
+                next_prune = loop.time() + prune_every
 
-    async def _pass_safely(self) -> int:
+    async def _safely(self, work: Callable[[], Awaitable[int]]) -> int:
+        """Run a pass or a prune. A failure (the database or the transport down) is retried
+        at the next poll: a warning the first time, then debug lines until it recovers."""
         try:
-            return await self.relay_once()
-        except Exception as exc:  # the database or the transport is down: retry next poll
-            logger.warning("outbox_relay_failed", error=repr(exc), retry_in=self.interval)
-            return 0
-
-    async def _prune_safely(self) -> None:
-        try:
-            await self.prune()
+            done = await work()
         except Exception as exc:
-            logger.warning("outbox_prune_failed", error=repr(exc))
+            self._failures += 1
+            log = logger.warning if self._failures == 1 else logger.debug
+            log(
+                "outbox_relay_failed",
+                error=repr(exc),
+                failures=self._failures,
+                retry_in=self.interval,
+                hint="is the database reachable, and the outbox table created "
+                "(ravyn db upgrade, or db.create_all())?",
+            )
+            return 0
+        if self._failures:
+            logger.info("outbox_relay_resumed", failures=self._failures)
+            self._failures = 0
+        return done
 
     async def relay_once(self) -> int:
         """One pass: lock up to ``batch_size`` pending rows, send them, mark them published.

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog.testing
 from sqlalchemy import String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -281,3 +282,27 @@ async def test_with_a_transport_a_cluster_of_relays_delivers_each_event_once(
         assert sorted(delivered) == sorted(written)  # each once
     finally:
         await writer.dispose()
+
+
+async def test_a_failing_relay_warns_once_then_says_when_it_resumed(database_url, debug_logs):
+    """No outbox table yet: the relay's passes fail, one warning (with the fix) is logged,
+    the next failures at debug; once the table exists, it says so and goes on."""
+    db = SqlDatabase(database_url)
+    relay = OutboxRelay(db.engine, db.outbox_table, EventBus(Registry()), interval=0.01)
+
+    def failures(logs: list[dict]) -> list[str]:
+        return [line["log_level"] for line in logs if line["event"] == "outbox_relay_failed"]
+
+    try:
+        with structlog.testing.capture_logs() as logs:
+            await relay.start()
+            await wait_for(lambda: len(failures(logs)) >= 3)
+            await db.create_all()
+            await wait_for(lambda: any(line["event"] == "outbox_relay_resumed" for line in logs))
+            await relay.stop()
+        assert failures(logs)[0] == "warning"
+        assert set(failures(logs)[1:]) == {"debug"}
+        [warning] = [line for line in logs if line["log_level"] == "warning"]
+        assert "ravyn db upgrade" in warning["hint"]
+    finally:
+        await db.dispose()
