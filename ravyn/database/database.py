@@ -34,7 +34,8 @@ class SqlDatabase(Extension):
     with the app.
 
     - ``db.Model``: the declarative base of this database's models (its ``metadata`` also
-      holds the outbox table, so ``create_all`` and Alembic migrations include it);
+      holds the outbox table, ``db.outbox_table``, so ``create_all`` and Alembic migrations
+      include it);
     - ``db.managed_session``: the per-request dependency (``session: AsyncSession =
       db.managed_session``): committed before the response when the handler succeeded,
       rolled back when it raised;
@@ -59,7 +60,6 @@ class SqlDatabase(Extension):
     ) -> None:
         self.url = url
         self.engine_options = dict(engine_options or {})
-        self.outbox = outbox
         self.relay_interval = relay_interval
         self.relay_batch_size = relay_batch_size
         self.keep_published = keep_published
@@ -68,7 +68,7 @@ class SqlDatabase(Extension):
             (DeclarativeBase,),
             {"metadata": MetaData(), "__doc__": "The declarative base of this database's models."},
         )
-        self.outbox_table = outbox_table(self.Model.metadata)
+        self.outbox_table = outbox_table(self.Model.metadata) if outbox else None
         self.relay: OutboxRelay | None = None
         self._opened: tuple[AsyncEngine, async_sessionmaker[AsyncSession]] | None = None
         self.managed_session = Inject(self._request_session, before_response=True)
@@ -112,7 +112,7 @@ class SqlDatabase(Extension):
         """A session in a transaction: committed when the block ends, rolled back when it
         raises. Events emitted inside go to the outbox (with ``outbox=True``)."""
         async with self._open()[1]() as session:
-            if not self.outbox:
+            if self.outbox_table is None:
                 async with session.begin():
                     yield session
                 return
@@ -139,7 +139,7 @@ class SqlDatabase(Extension):
     async def lifespan(self, app: Ravyn) -> AsyncIterator[None]:
         """While the app runs: the outbox relay (on the app's bus); at the end, the engine
         is disposed after a last relay pass."""
-        if self.outbox:
+        if self.outbox_table is not None:
             self.relay = OutboxRelay(
                 self.engine,
                 self.outbox_table,

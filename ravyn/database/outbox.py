@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import (
@@ -32,7 +32,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    Row,
     String,
     Table,
     delete,
@@ -203,7 +202,7 @@ class OutboxRelay:
                 await connection.execute(published.values(published_at=datetime.now(UTC)))
         return len(sendable)
 
-    async def _in_order(self, connection: AsyncConnection, rows: Sequence[Row]) -> list[Row]:
+    async def _in_order(self, connection: AsyncConnection, rows: Sequence[Any]) -> list[Any]:
         """The locked rows that no earlier pending row of their name precedes: a row locked
         by another relay holds back the later rows of its name, so each name stays in order."""
         table = self.table
