@@ -220,6 +220,10 @@ class PostgresServer(Server):
         super().__init__(command, port, data_dir)
         self.pg_isready = find_postgres_binary("pg_isready")
 
+    def start(self) -> None:
+        self.launch()
+        self.wait_ready(60.0)  # a new cluster's first start is slow on a loaded machine
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://{self.USER}@127.0.0.1:{self.port}/{database}"
 
