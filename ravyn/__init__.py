@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "Event": "ravyn.events",
     "EventBus": "ravyn.events",
     "Retry": "ravyn.events",
+    "RetryPolicy": "ravyn.events",
     "observable": "ravyn.events",
     "trigger_event": "ravyn.events",
     "HTTPException": "ravyn.exceptions",
@@ -84,6 +85,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (explicit re-exports)
     from ravyn.events import Event as Event
     from ravyn.events import EventBus as EventBus
     from ravyn.events import Retry as Retry
+    from ravyn.events import RetryPolicy as RetryPolicy
     from ravyn.events import observable as observable
     from ravyn.events import trigger_event as trigger_event
     from ravyn.exceptions import HTTPException as HTTPException

@@ -10,6 +10,8 @@ from typing import Any
 import msgspec
 from lilya.exceptions import HTTPException as LilyaHTTPException
 
+from ravyn.events.errors import ImproperlyConfigured as ImproperlyConfigured
+
 
 class HTTPException(LilyaHTTPException):
     """An error with an HTTP status; ``detail`` (any JSON value) is sent as ``{"detail": ...}``.
@@ -62,10 +64,6 @@ class RequestValidationError(HTTPException):
     """
 
     status_code = 422
-
-
-class ImproperlyConfigured(Exception):
-    """The application is declared in a way that can never work; the message says how to fix it."""
 
 
 def error_body(detail: Any) -> bytes:

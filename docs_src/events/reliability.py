@@ -1,11 +1,13 @@
 import asyncio
 
-from ravyn.events import EventBus, Retry, observable
+from ravyn.events import EventBus, RetryPolicy, observable
 
 attempts: list[int] = []
 
 
-@observable(listen=["invoice_due"], retry=Retry(attempts=3, backoff=0.01), timeout=1.0)
+@observable(
+    listen=["invoice_due"], retry=RetryPolicy(max_attempts=3, initial_delay=0.01), timeout=1.0
+)
 async def charge(invoice_id: int):
     attempts.append(invoice_id)
     if len(attempts) < 3:

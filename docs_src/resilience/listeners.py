@@ -1,4 +1,4 @@
-from ravyn import Ravyn, Retry, observable, post
+from ravyn import Ravyn, RetryPolicy, observable, post
 from ravyn.resilience import Bulkhead, CircuitBreaker, RateLimiter
 
 mail_provider = CircuitBreaker(name="mail", failure_threshold=5, recovery_timeout=30.0)
@@ -19,7 +19,7 @@ async def sign_up(email: str) -> dict:
     listen=["user.signed_up"],
     rate_limit=(mailer, "50/s"),  # the provider's quota: wait for a turn, never drop
     circuit_breaker=mail_provider,  # provider down: stop calling it for a while
-    retry=Retry(attempts=3),  # a retry waits until the circuit half-opens
+    retry=RetryPolicy(max_attempts=3),  # a retry waits until the circuit half-opens
 )
 async def send_welcome(email: str) -> None:
     welcomed.append(email)  # stands in for the mail provider's API

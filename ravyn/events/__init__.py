@@ -6,8 +6,9 @@ from ravyn.events.decorators import ObservableSpec, attach, observable, observab
 from ravyn.events.envelope import Event
 from ravyn.events.errors import BusClosedError, ListenerBindingError, ObservableError
 from ravyn.events.listener import Listener
-from ravyn.events.policy import ListenerPolicy, Retry
+from ravyn.events.policy import ListenerPolicy
 from ravyn.events.registry import Registry, active_registry, default_registry, use_registry
+from ravyn.events.retry import Retry, RetryPolicy
 from ravyn.events.triggers import trigger_event
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ObservableSpec",
     "Registry",
     "Retry",
+    "RetryPolicy",
     "active_registry",
     "attach",
     "bus_context",

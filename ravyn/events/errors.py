@@ -11,3 +11,10 @@ class ListenerBindingError(ObservableError, TypeError):
 
 class BusClosedError(RuntimeError):
     """The bus is stopping or stopped and accepts no new event."""
+
+
+class ImproperlyConfigured(ValueError):
+    """The application is declared in a way that can never work; the message says how to fix it.
+
+    Defined here, on the side that loads no web layer, so listeners' settings raise it too;
+    ``ravyn.exceptions`` exports it."""

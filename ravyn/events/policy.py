@@ -24,6 +24,7 @@ import anyio
 import structlog
 
 from ravyn.events.errors import ListenerBindingError
+from ravyn.events.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from ravyn.events.envelope import Event
@@ -34,28 +35,9 @@ logger = structlog.get_logger("ravyn.events")
 
 
 @dataclass(frozen=True, slots=True)
-class Retry:
-    """Run a failing listener up to ``attempts`` times in all, waiting ``backoff`` seconds
-    before the second attempt and twice as long before each next one (at most
-    ``max_backoff``)."""
-
-    attempts: int = 3
-    backoff: float = 0.1
-    max_backoff: float = 5.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("Retry(attempts=...) counts every attempt: give 1 or more.")
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
-
-
-@dataclass(frozen=True, slots=True)
 class ListenerPolicy:
-    """How one listener runs: ``timeout`` seconds per attempt, ``retry`` (a ``Retry`` or a
-    number of attempts), ``max_concurrency`` executions at once in this process.
+    """How one listener runs: ``timeout`` seconds per attempt, ``retry`` (a ``RetryPolicy``
+    or a number of attempts), ``max_concurrency`` executions at once in this process.
 
     Resilience (``ravyn.resilience``), checked before each attempt: ``rate_limit`` a
     ``(RateLimiter, "50/s")`` pair (the listener waits for its turn: it smooths, never
@@ -65,7 +47,7 @@ class ListenerPolicy:
     and with a transport a last failure is dead-lettered, so the event is never lost)."""
 
     timeout: float | None = None
-    retry: Retry | None = None
+    retry: RetryPolicy | None = None
     max_concurrency: int | None = None
     rate_limit: Policy | tuple[Any, str] | None = None
     bulkhead: Policy | None = None
@@ -78,7 +60,7 @@ class ListenerPolicy:
 
     def __post_init__(self) -> None:
         if isinstance(self.retry, int) and not isinstance(self.retry, bool):
-            object.__setattr__(self, "retry", Retry(attempts=self.retry))
+            object.__setattr__(self, "retry", RetryPolicy(max_attempts=self.retry))
         if self.max_concurrency is not None and self.max_concurrency < 1:
             raise ValueError("max_concurrency must be 1 or more (None means unlimited).")
         if isinstance(self.rate_limit, tuple):
@@ -135,7 +117,7 @@ class PolicyRunner:
 
     async def _run(self, event: Event, listener: Listener) -> None:
         policy = listener.policy
-        attempts = policy.retry.attempts if policy.retry is not None else 1
+        attempts = policy.retry.max_attempts if policy.retry is not None else 1
         for attempt in range(1, attempts + 1):
             try:
                 if policy.guards:

@@ -1,6 +1,7 @@
 """Resilience patterns for routes, the whole app and listeners: circuit breaker, retry,
 timeout, bulkhead, rate limit, load shedding, fallback (see docs/resilience.md)."""
 
+from ravyn.events.retry import RetryPolicy
 from ravyn.resilience.bulkhead import Bulkhead
 from ravyn.resilience.circuit_breaker import CircuitBreaker
 from ravyn.resilience.load_shedder import LoadShedder
@@ -13,7 +14,6 @@ from ravyn.resilience.middleware import (
 from ravyn.resilience.policy import Policy, Refused, TimedOut
 from ravyn.resilience.rate_limiter import MemoryBackend, RateLimitBackend, RateLimiter
 from ravyn.resilience.rates import Rate
-from ravyn.resilience.retry import RetryPolicy
 from ravyn.resilience.routes import (
     bulkhead_route,
     circuit_breaker_route,

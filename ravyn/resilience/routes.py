@@ -26,6 +26,7 @@ import structlog
 from lilya.requests import Request
 from lilya.responses import Response
 
+from ravyn.events.retry import RetryPolicy
 from ravyn.resilience.policy import (
     Policy,
     Refused,
@@ -35,7 +36,6 @@ from ravyn.resilience.policy import (
     is_retryable,
 )
 from ravyn.resilience.rate_limiter import RateLimiter
-from ravyn.resilience.retry import RetryPolicy
 from ravyn.resilience.timeout import Deadlines
 
 logger = structlog.get_logger("ravyn.resilience")

@@ -9,7 +9,7 @@ import time
 import pytest
 from structlog.testing import capture_logs
 
-from ravyn.events import EventBus, Retry, observable
+from ravyn.events import EventBus, Listener, RetryPolicy, observable
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -39,7 +39,7 @@ async def test_timeout_fails_the_listener_alone(bus: EventBus) -> None:
 async def test_retry_with_backoff_until_success(bus: EventBus) -> None:
     attempts = []
 
-    @observable(listen=["job"], retry=Retry(attempts=3, backoff=0.02))
+    @observable(listen=["job"], retry=RetryPolicy(max_attempts=3, initial_delay=0.02, jitter=False))
     async def flaky() -> None:
         attempts.append(time.perf_counter())
         if len(attempts) < 3:
@@ -104,11 +104,11 @@ async def test_max_concurrency_limits_parallel_executions(bus: EventBus) -> None
 
 def test_retry_needs_at_least_one_attempt() -> None:
     with pytest.raises(ValueError, match="1 or more"):
-        Retry(attempts=0)
+        RetryPolicy(max_attempts=0)
 
 
 def test_backoff_doubles_up_to_its_maximum() -> None:
-    retry = Retry(attempts=10, backoff=0.5, max_backoff=3.0)
+    retry = RetryPolicy(max_attempts=10, initial_delay=0.5, max_delay=3.0, jitter=False)
     assert [retry.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
 
 
@@ -150,3 +150,20 @@ async def test_a_sync_listener_past_its_timeout_is_a_timeout_and_its_late_finish
             await asyncio.sleep(0.05)
     [late] = [log for log in logs if log["event"] == "listener_finished_late"]
     assert late["listener"] == failure["listener"] and late["seconds"] > 0
+
+
+def test_one_retry_type_serves_listeners_and_routes() -> None:
+    import ravyn
+    import ravyn.events
+    from ravyn.resilience import RetryPolicy as RouteRetry
+
+    assert ravyn.Retry is ravyn.events.Retry is ravyn.RetryPolicy is RouteRetry is RetryPolicy
+    policy = RetryPolicy(max_attempts=4, initial_delay=0.2, backoff_multiplier=3.0, jitter=False)
+
+    def job() -> None: ...
+
+    assert Listener(job, ("job",), retry=policy).policy.retry is policy
+    assert Listener(job, ("job",), retry=2).policy.retry == RetryPolicy(max_attempts=2)
+    assert [policy.delay(n) for n in (1, 2, 3)] == pytest.approx([0.2, 0.6, 1.8])
+    jittered = RetryPolicy(initial_delay=1.0)
+    assert all(0.5 <= jittered.delay(1) <= 1.0 for _ in range(50))

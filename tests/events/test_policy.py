@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ravyn.events import Event, EventBus, Listener, ListenerPolicy, Registry, Retry
+from ravyn.events import Event, EventBus, Listener, ListenerPolicy, Registry, RetryPolicy
 from ravyn.events.transports import MemoryTransport
 from ravyn.resilience import Bulkhead, CircuitBreaker, RateLimiter
 from tests.transports.brokers import wait_until
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(30)
 # below then proves `trivial` knows it, so the fast path can never skip it.
 SAMPLES: dict[str, Any] = {
     "timeout": 1.0,
-    "retry": Retry(attempts=2),
+    "retry": RetryPolicy(max_attempts=2),
     "max_concurrency": 3,
     "rate_limit": (RateLimiter("sample"), "50/s"),
     "bulkhead": Bulkhead(max_concurrent=2),
@@ -38,7 +38,7 @@ def test_keywords_build_the_policy_and_bad_ones_fail_at_declaration() -> None:
     def listener() -> None: ...
 
     built = Listener(listener, ("a",), retry=2, timeout=1.0)
-    assert built.policy == ListenerPolicy(timeout=1.0, retry=Retry(attempts=2))
+    assert built.policy == ListenerPolicy(timeout=1.0, retry=RetryPolicy(max_attempts=2))
     with pytest.raises(TypeError):
         Listener(listener, ("a",), retries=2)
     with pytest.raises(ValueError, match="max_concurrency"):
@@ -55,7 +55,9 @@ def flaky_listener(attempts: list[str]) -> Listener:
         if len(attempts) == 2:
             await asyncio.sleep(5)
 
-    return Listener(flaky, ("order.placed",), timeout=0.2, retry=Retry(attempts=3, backoff=0.01))
+    return Listener(
+        flaky, ("order.placed",), timeout=0.2, retry=RetryPolicy(max_attempts=3, initial_delay=0.01)
+    )
 
 
 def listener_counters(bus: EventBus, listener: Listener) -> dict[str, int]:

@@ -13,7 +13,7 @@ import httpx
 import msgspec
 import pytest
 
-from ravyn import Ravyn, Retry, get, observable, post
+from ravyn import Ravyn, RetryPolicy, get, observable, post
 from ravyn.events import Registry, use_registry
 from ravyn.resilience import Bulkhead, CircuitBreaker, RateLimiter, circuit_breaker_route
 from tests.resilience.helpers import Gate, wait_until
@@ -169,7 +169,7 @@ def test_with_a_transport_an_open_circuit_dead_letters_the_event(redis_server):
 def test_with_a_transport_a_retry_waits_for_the_half_open_circuit(redis_server):
     called: list[int] = []
     circuit = CircuitBreaker("billing", failure_threshold=1, recovery_timeout=1.5)
-    retry = Retry(attempts=3, backoff=0.05)
+    retry = RetryPolicy(max_attempts=3, initial_delay=0.05)
     app = circuit_app(circuit, called, retry=retry, transport=redis_server.url)
     broker = RedisBroker(redis_server)
     with serve(app) as address, httpx.Client(base_url=f"http://{address}") as client:

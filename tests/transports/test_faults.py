@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import structlog
 
-from ravyn.events import Event, EventBus, Listener, Registry, Retry
+from ravyn.events import Event, EventBus, Listener, Registry, RetryPolicy
 from ravyn.events.codec import Codec
 from ravyn.events.signing import Signer
 from ravyn.events.transports.contract import TransportUnavailable
@@ -175,7 +175,7 @@ async def test_a_listener_failing_its_last_attempt_is_dead_lettered(broker: Brok
         raise RuntimeError("payment service down")
 
     registry, listener = registry_with(
-        always_fails, ("order.placed",), retry=Retry(attempts=2, backoff=0.01)
+        always_fails, ("order.placed",), retry=RetryPolicy(max_attempts=2, initial_delay=0.01)
     )
     async with EventBus(registry, transport=broker.transport()) as bus:
         event = await bus.emit("order.placed", {"order": 1})
