@@ -7,7 +7,7 @@ them an event goes through (a transport, deferral, waiting) and when it may run 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -59,6 +59,7 @@ class EventBus:
         self._capacity = Capacity(max_in_flight)
         self._fanout = FanOut(self, self.registry, self.metrics, self._capacity, self.taps)
         self._state = _NEW
+        self._closers: list[Callable[[], Awaitable[Any]]] = []
 
     @property
     def max_in_flight(self) -> int:
@@ -105,8 +106,23 @@ class EventBus:
                 await self.idle()
             cancelled = self._capacity.in_flight
             await self._fanout.close(self.grace_period)
+            await self._run_closers()
             self._state = _STOPPED
             logger.info("bus_stopped", cancelled=cancelled, grace_period=self.grace_period)
+
+    def close_on_stop(self, close: Callable[[], Awaitable[Any]]) -> None:
+        """Await ``close()`` once the bus stops (after its listeners): a connection opened
+        for the app's calls, such as a rate limiter's Redis client, ends with the app
+        instead of leaking until the process exits."""
+        self._closers.append(close)
+
+    async def _run_closers(self) -> None:
+        closers, self._closers = self._closers, []
+        for close in closers:
+            try:
+                await close()
+            except Exception as exc:  # one failing close must not keep the others open
+                logger.warning("close_on_stop_failed", error=repr(exc))
 
     async def __aenter__(self) -> EventBus:
         await self.start()

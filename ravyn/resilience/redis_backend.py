@@ -4,6 +4,10 @@ One Lua script decides each call, so reading a key's state and taking a call fro
 single atomic step on the server: two processes can never both take the last call of a
 budget. The clock is the Redis server's (``TIME``), so the processes' own clocks do not
 matter.
+
+A client belongs to the event loop that made it. It is opened on first use and closed when
+the bus of the app using it stops (the app's lifespan shutdown), so no connection outlives
+the app; a later use opens a new one.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ravyn.events.context import current_bus
 from ravyn.resilience.rates import Rate
 
 # KEYS[1] the key; ARGV[1] the interval between calls, ARGV[2] the period (microseconds).
@@ -59,6 +64,13 @@ class RedisBackend:
     def _connect(self) -> Any:
         import redis.asyncio as redis
 
+        client = redis.Redis.from_url(self.url)
         self._loop = asyncio.get_running_loop()
-        self._script = redis.Redis.from_url(self.url).register_script(GCRA)
-        return self._script
+        self._script = script = client.register_script(GCRA)
+        current_bus().close_on_stop(lambda: self._close(script))
+        return script
+
+    async def _close(self, script: Any) -> None:
+        if self._script is script:
+            self._script = None  # the next call opens a new client
+        await script.registered_client.aclose()
