@@ -9,6 +9,7 @@ from typing import Any
 
 from lilya.responses import Response
 
+from ravyn.openapi.responses import declared_responses
 from ravyn.openapi.schemas import Components
 from ravyn.openapi.security import SecurityScheme, plan_security
 from ravyn.routing.binding import BindingPlan
@@ -49,6 +50,10 @@ ERROR_SCHEMAS = {
         },
         "required": ["detail"],
     },
+}
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 1},
 }
 _BODY_ERRORS = {
     "400": "The body is not valid JSON, or a multipart body cannot be parsed.",
@@ -163,6 +168,11 @@ def _responses(route: RouteHandler, plan: BindingPlan, components: Components) -
             VALIDATION_ERROR_SCHEMA,
             components,
         )
+    for status_code, declared in declared_responses(route.handler).items():
+        response = _error(declared.description, ERROR_SCHEMA, components)
+        if declared.retry_after:
+            response["headers"] = {"Retry-After": RETRY_AFTER}
+        responses.setdefault(str(status_code), response)
     return responses
 
 

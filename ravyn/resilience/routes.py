@@ -27,6 +27,7 @@ from lilya.requests import Request
 from lilya.responses import Response
 
 from ravyn.events.retry import RetryPolicy
+from ravyn.openapi.responses import RESPONSES_ATTRIBUTE, DeclaredResponse
 from ravyn.resilience.policy import (
     Policy,
     Refused,
@@ -42,6 +43,14 @@ logger = structlog.get_logger("ravyn.resilience")
 
 Handler = Callable[..., Any]
 KeyFunction = Callable[[Request], str]
+TOO_MANY_REQUESTS = DeclaredResponse(
+    429, "Too many requests from this client: try again after Retry-After.", retry_after=True
+)
+CIRCUIT_OPEN = DeclaredResponse(
+    503, "A circuit breaker is open: try again after Retry-After.", retry_after=True
+)
+BULKHEAD_FULL = DeclaredResponse(503, "Too many calls at once (the bulkhead is full).")
+TIMED_OUT = DeclaredResponse(504, "The call ran longer than its timeout.")
 REQUEST_PARAMETER = "_resilience_request"
 """The keyword ``rate_limit_route`` adds to the signature ravyn sees, to be handed the
 request (its client is the key); the handler is called without it."""
@@ -92,7 +101,7 @@ def timeout_route(seconds: float) -> Callable[[Handler], Handler]:
             deadlines.finish(deadline)
             return result
 
-        return _showing_signature_of(func, timed)
+        return _declaring(TIMED_OUT, _showing_signature_of(func, timed))
 
     return decorate
 
@@ -128,13 +137,13 @@ def with_fallback_route(fallback: Any) -> Callable[[Handler], Handler]:
 
 def circuit_breaker_route(circuit_breaker: Policy) -> Callable[[Handler], Handler]:
     """Refuse (503) while the circuit is open; the handler's errors and 5xx count."""
-    return _guard(circuit_breaker)
+    return _guard(circuit_breaker, CIRCUIT_OPEN)
 
 
 def bulkhead_route(bulkhead: Policy) -> Callable[[Handler], Handler]:
     """At most the bulkhead's ``max_concurrent`` calls of the handler at once (503 beyond
     those allowed to wait)."""
-    return _guard(bulkhead)
+    return _guard(bulkhead, BULKHEAD_FULL)
 
 
 def rate_limit_route(
@@ -142,7 +151,7 @@ def rate_limit_route(
 ) -> Callable[[Handler], Handler]:
     """At most ``rate`` calls per client (429 beyond). The client is its address, or what
     ``key(request)`` returns (an API key header, a user id)."""
-    return _guard(limiter.limit(rate), key or client_address)
+    return _guard(limiter.limit(rate), TOO_MANY_REQUESTS, key or client_address)
 
 
 def client_address(request: Request) -> str:
@@ -151,8 +160,11 @@ def client_address(request: Request) -> str:
     return client[0] if client else "unknown"
 
 
-def _guard(policy: Policy, key: KeyFunction | None = None) -> Callable[[Handler], Handler]:
-    """A decorator admitting each call through ``policy`` and telling it the outcome."""
+def _guard(
+    policy: Policy, refusal: DeclaredResponse, key: KeyFunction | None = None
+) -> Callable[[Handler], Handler]:
+    """A decorator admitting each call through ``policy`` and telling it the outcome;
+    ``refusal`` is the response it answers with, listed in the OpenAPI document."""
 
     def decorate(func: Handler) -> Handler:
         call = _awaitable(func)
@@ -182,7 +194,7 @@ def _guard(policy: Policy, key: KeyFunction | None = None) -> Callable[[Handler]
             finally:  # a cancellation (an outer timeout) counts as a failure
                 policy.release(ticket, failed)
 
-        wrapper = _showing_signature_of(func, guarded)
+        wrapper = _declaring(refusal, _showing_signature_of(func, guarded))
         if key is not None and not passes_request:
             _ask_for_request(wrapper)
         return wrapper
@@ -205,6 +217,12 @@ def _showing_signature_of(func: Handler, wrapper: Handler) -> Handler:
     to it). The handler's attributes are not copied: an ``@observable`` spec below stays
     with the function that emits."""
     return functools.wraps(func, updated=())(wrapper)
+
+
+def _declaring(response: DeclaredResponse, wrapper: Handler) -> Handler:
+    """``wrapper`` telling the OpenAPI document it may answer ``response``."""
+    setattr(wrapper, RESPONSES_ATTRIBUTE, response)
+    return wrapper
 
 
 def _parameters(func: Handler) -> dict[str, inspect.Parameter]:
