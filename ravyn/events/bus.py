@@ -219,9 +219,10 @@ class EventBus:
                 f"{events[0].name!r} ({events[0].id}) were not delivered. Stop the "
                 "transport before the bus."
             )
-        may_wait = current_bus_var.get() is not self
-        wave = Wave(broadcast_only=broadcast_only, may_wait=may_wait, emitted=False)
-        await self._fanout.run(events, wave)
+        wave = Wave(broadcast_only, current_bus_var.get() is not self, False)
+        stopped_at = self._fanout.start(events, wave)
+        if stopped_at is not None:
+            await self._fanout.go_on(events, wave, stopped_at)
         if self._state != _RUNNING:
             await wave.wait()
 
@@ -264,8 +265,10 @@ class EventBus:
         if defer and self._state == _RUNNING:
             await self._fanout.defer(events, may_wait)
             return
-        wave = Wave(broadcast_only=False, may_wait=may_wait, emitted=True)
-        await self._fanout.run(events, wave)
+        wave = Wave(False, may_wait, True)
+        stopped_at = self._fanout.start(events, wave)
+        if stopped_at is not None:
+            await self._fanout.go_on(events, wave, stopped_at)
         if wait or self._state != _RUNNING:
             await wave.wait()
 

@@ -4,14 +4,14 @@ Each listener coroutine is started at once (``eager.py``): one that finishes in 
 step never gets a task; one that suspends goes on in a pooled task and counts as in flight
 (``capacity.py``). A *wave* is the set of executions one call started (an emit, a received
 batch), so ``wait=True`` waits for its own listeners only. Every execution is made by
-``PolicyRunner.execution`` (``policy.py``), whatever path leads here, and ends in one of
+``PolicyRunner.executor`` (``policy.py``), whatever path leads here, and ends in one of
 the outcome methods below, which update the counters, tell the taps and log failures.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextvars import Context, Token, copy_context
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,14 +44,22 @@ class BusTap(Protocol):
 
 
 class Target:
-    """One listener of one event name, with the counters its executions update."""
+    """One listener of one event name, with the counters its executions update and what
+    starts an execution under its policy (``PolicyRunner.executor``)."""
 
-    __slots__ = ("listener", "counters", "event_counters")
+    __slots__ = ("listener", "counters", "event_counters", "execute")
 
-    def __init__(self, listener: Listener, counters: Counters, event_counters: Counters) -> None:
+    def __init__(
+        self,
+        listener: Listener,
+        counters: Counters,
+        event_counters: Counters,
+        execute: Callable[[Event], Coroutine[Any, Any, Any]],
+    ) -> None:
         self.listener = listener
         self.counters = counters
         self.event_counters = event_counters
+        self.execute = execute
 
     def delivered(self) -> None:
         self.counters.delivered += 1
@@ -73,11 +81,18 @@ class Targets:
 
     __slots__ = ("listeners", "targets", "counters")
 
-    def __init__(self, listeners: tuple[Listener, ...], metrics: Metrics, name: str) -> None:
+    def __init__(
+        self, listeners: tuple[Listener, ...], metrics: Metrics, name: str, policy: PolicyRunner
+    ) -> None:
         self.listeners = listeners
         self.counters = metrics.for_event(name)
         self.targets = tuple(
-            Target(listener, metrics.for_listener(listener.name), self.counters)
+            Target(
+                listener,
+                metrics.for_listener(listener.name),
+                self.counters,
+                policy.executor(listener),
+            )
             for listener in listeners
         )
 
@@ -90,7 +105,7 @@ class Wave:
 
     __slots__ = ("broadcast_only", "may_wait", "emitted", "pending", "waiter")
 
-    def __init__(self, *, broadcast_only: bool, may_wait: bool, emitted: bool) -> None:
+    def __init__(self, broadcast_only: bool, may_wait: bool, emitted: bool) -> None:
         self.broadcast_only = broadcast_only
         self.may_wait = may_wait
         self.emitted = emitted
@@ -133,17 +148,19 @@ class FanOut:
 
     # -- running -----------------------------------------------------------------------
 
-    async def run(self, events: Sequence[Event], wave: Wave) -> None:
-        """Start the listeners of every event; at ``max_in_flight`` (when the wave may
-        wait) wait for room, then go on from the listener that found none."""
-        index, first = 0, 0
-        while True:
-            stopped_at = self._start_all(events, index, first, wave)
-            if stopped_at is None:
-                return
-            index, first = stopped_at
+    def start(self, events: Sequence[Event], wave: Wave) -> tuple[int, int] | None:
+        """Start the listeners of every event. At ``max_in_flight`` (when the wave may
+        wait) stop, and return where ``go_on`` must resume once there is room."""
+        return self._start_all(events, 0, 0, wave)
+
+    async def go_on(self, events: Sequence[Event], wave: Wave, stopped_at: tuple[int, int]) -> None:
+        """Backpressure: wait for room, start from where ``start`` stopped, again."""
+        resume: tuple[int, int] | None = stopped_at
+        while resume is not None:
+            index, first = resume
             name = events[index].name
             await self.capacity.wait_for_room(name, self.targets(name).counters)
+            resume = self._start_all(events, index, first, wave)
 
     async def defer(self, events: Sequence[Event], may_wait: bool) -> None:
         """Queue the events for the next turn of the loop, where every event deferred in
@@ -164,12 +181,10 @@ class FanOut:
     async def deliver(self, event: Event, listener: Listener) -> None:
         """Run ONE listener with its policy in this task; raise its final failure."""
         tokens = self._enter_listener_context(event)
-        target = Target(
-            listener, self.metrics.for_listener(listener.name), self.metrics.for_event(event.name)
-        )
+        target = self._target(event, listener)
         target.in_flight(1)
         try:
-            await self.policy.execution(event, listener)
+            await target.execute(event)
         except Exception as exc:
             self.failed(event, target, exc)
             raise
@@ -213,7 +228,7 @@ class FanOut:
         listeners = self.registry.listeners_for(name)
         targets = self._targets.get(name)
         if targets is None or targets.listeners is not listeners:
-            targets = self._targets[name] = Targets(listeners, self.metrics, name)
+            targets = self._targets[name] = Targets(listeners, self.metrics, name, self.policy)
         return targets
 
     # -- starting ----------------------------------------------------------------------
@@ -245,7 +260,7 @@ class FanOut:
         Fan-outs in a row keep the bus's code hot in the CPU caches: through a server,
         each costs less than one fan-out between each two requests' handling."""
         deferred, self._deferred = self._deferred, []
-        wave = Wave(broadcast_only=False, may_wait=False, emitted=False)  # nobody waits
+        wave = Wave(False, False, False)  # nobody waits for deferred events
         runner = self.runner()
         session = runner.enter()
         try:
@@ -265,34 +280,37 @@ class FanOut:
         runner = self._runner
         assert runner is not None  # the caller entered this session on it
         step = runner.step
-        execution = self.policy.execution
         capacity = self.capacity
         broadcast_only, may_wait = wave.broadcast_only, wave.may_wait
         items = targets.targets
-        for index in range(first, len(items)):
-            target = items[index]
-            listener = target.listener
-            if broadcast_only and not listener.broadcast:
-                continue
-            if may_wait and capacity.in_flight >= capacity.max_in_flight:
-                return index
-            try:
-                coro = execution(event, listener)
-            except Exception as exc:  # a binding failure, raised before any await
-                self.failed(event, target, exc)
-                continue
-            outcome = step(session, coro, event_context.copy(), (event, target, wave))
-            if outcome is None:
-                target.delivered()
-                if self.taps:
-                    self._tell_taps(event, listener, None)
-            elif outcome is SUSPENDED:
-                capacity.in_flight += 1
-                wave.pending += 1
-                target.in_flight(1)
-            else:
-                self.failed(event, target, outcome)
-        return None
+        finished = 0  # added to the event's `delivered` once, after the loop
+        try:
+            for index in range(first, len(items)):
+                target = items[index]
+                if broadcast_only and not target.listener.broadcast:
+                    continue
+                if may_wait and capacity.in_flight >= capacity.max_in_flight:
+                    return index
+                try:
+                    coro = target.execute(event)
+                except Exception as exc:  # a binding failure, raised before any await
+                    self.failed(event, target, exc)
+                    continue
+                outcome = step(session, coro, event_context.copy(), (event, target, wave))
+                if outcome is None:
+                    target.counters.delivered += 1
+                    finished += 1
+                    if self.taps:
+                        self._tell_taps(event, target.listener, None)
+                elif outcome is SUSPENDED:
+                    capacity.in_flight += 1
+                    wave.pending += 1
+                    target.in_flight(1)
+                else:
+                    self.failed(event, target, outcome)
+            return None
+        finally:
+            targets.counters.delivered += finished
 
     def _enter_listener_context(self, event: Event) -> tuple[Token[Any], Token[Any]]:
         """A listener sees the event it runs for (causation) and this bus (its
@@ -339,9 +357,16 @@ class FanOut:
 
     def count(self, event: Event, listener: Listener, counter: str) -> None:
         """Add one to ``counter`` of the event and the listener (the policy's outcomes)."""
-        Target(
-            listener, self.metrics.for_listener(listener.name), self.metrics.for_event(event.name)
-        ).count(counter)
+        self._target(event, listener).count(counter)
+
+    def _target(self, event: Event, listener: Listener) -> Target:
+        """A target for an execution outside a fan-out (a transport's ``deliver``)."""
+        return Target(
+            listener,
+            self.metrics.for_listener(listener.name),
+            self.metrics.for_event(event.name),
+            self.policy.executor(listener),
+        )
 
     def _tell_taps(self, event: Event, listener: Listener, error: BaseException | None) -> None:
         for tap in self.taps:

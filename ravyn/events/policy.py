@@ -1,7 +1,7 @@
 """Listener policy: one value saying how a listener runs, applied by one function.
 
 Every path that runs a listener (the in-process fan-out, a transport's delivery, a worker)
-gets its coroutine from `PolicyRunner.execution(event, listener)`, so a listener behaves
+gets its coroutine from `PolicyRunner.executor(listener)`, so a listener behaves
 the same wherever it runs, and a policy field is applied everywhere or nowhere.
 
 Adding a field is one edit here: declare it on `ListenerPolicy` (its default must mean
@@ -16,6 +16,7 @@ this module only calls those two methods, so events import nothing of the web la
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -104,11 +105,15 @@ class PolicyRunner:
         self._refused = refused
         self._limiters: dict[str, anyio.Semaphore] = {}
 
-    def execution(self, event: Event, listener: Listener) -> Coroutine[Any, Any, Any]:
-        """The coroutine of one execution of ``listener`` for ``event`` under its policy:
-        the bare call when the policy is trivial. Every path runs a listener through here."""
+    def executor(self, listener: Listener) -> Callable[[Event], Coroutine[Any, Any, Any]]:
+        """What makes the coroutine of one execution of ``listener`` for an event, under its
+        policy: the bare call when the policy is trivial. Every path runs a listener through
+        here (the fan-out asks once per listener and keeps the answer)."""
         if listener.policy.trivial:
-            return listener.call(event)
+            return listener.call
+        return functools.partial(self._run_for, listener)
+
+    def _run_for(self, listener: Listener, event: Event) -> Coroutine[Any, Any, None]:
         return self._run(event, listener)
 
     def reset(self) -> None:
