@@ -336,7 +336,7 @@ class Ravyn:
                 await receive()  # lifespan.shutdown
         except BaseException as exc:
             phase = "shutdown" if started else "startup"
-            if isinstance(exc, CONFIGURATION_ERRORS):  # its message says what to do
+            if isinstance(exc, CONFIGURATION_ERRORS) and not self.debug:  # the message says it
                 logger.error(f"lifespan_{phase}_failed", error=f"{type(exc).__name__}: {exc}")
                 logger.debug(f"lifespan_{phase}_traceback", exc_info=exc)
                 call_on_error(self.on_error, exc, {"event": f"lifespan_{phase}_failed"})

@@ -1,5 +1,7 @@
 """A mistake a user can fix is one line and an exit code; the traceback only with --debug."""
 
+import json
+
 import pytest
 
 from tests.cli.processes import ravyn, running
@@ -107,3 +109,8 @@ def test_ravyn_run_with_redis_down(tmp_path):
     assert "Traceback" not in s.output and '"exception"' not in s.output
     [line] = [line for line in s.output.splitlines() if "lifespan_startup_failed" in line]
     assert f"cannot reach Redis at {url}" in line
+    log = tmp_path / "debug.log"
+    with running("run", "--port", str(free_port()), "--debug", cwd=tmp_path, log=log) as s:
+        assert s.process.wait(timeout=60) == UNREACHABLE
+    [line] = [line for line in s.output.splitlines() if "lifespan_startup_failed" in line]
+    assert "Traceback" in json.loads(line)["exception"]  # --debug: the whole story
