@@ -2,6 +2,7 @@
 
 import json
 
+import anyio
 import httpx
 import pytest
 
@@ -52,3 +53,23 @@ def test_worker_reload_restarts_on_a_change(redis_url, tmp_path):
         source.write_text(LISTENERS.replace("version 1", "version 2"))
         worker.wait_for("worker_ready", count=2)
         assert worker.stop() == 0
+
+
+async def test_worker_log_level_applies_to_its_lines(redis_url, tmp_path):
+    """--log-level warning: the worker's info lines (worker_ready, bus_started) are not written."""
+    from ravyn.events import EventBus, Registry
+    from ravyn.events.transports.redis import RedisTransport
+
+    command = ["worker", "docs_src.transports.listeners", "--transport", redis_url]
+    options = ["--prefix", "quiet", "--log-level", "warning", "--grace", "1"]
+    with running(*command, *options, log=tmp_path / "w.log", RAVYN_LOG_JSON="true") as worker:
+        transport = RedisTransport(redis_url, stream_prefix="quiet")
+        async with EventBus(Registry(), transport=transport) as bus:
+            for _ in range(100):  # until the worker's group exists and takes one
+                await bus.emit("user_registered", {"email": "quiet@example.com"})
+                if "welcome email sent to quiet@example.com" in worker.output:
+                    break
+                await anyio.sleep(0.1)
+        worker.wait_for("welcome email sent to quiet@example.com")
+        assert worker.stop() == 0
+    assert '"level":"info"' not in worker.output and "worker_ready" not in worker.output
