@@ -147,7 +147,10 @@ async def test_a_sync_listener_past_its_timeout_is_a_timeout_and_its_late_finish
             assert (counters["delivered"], counters["timed_out"]) == (0, 1)
             release.set()
             await asyncio.to_thread(finished.wait, 5)
-            await asyncio.sleep(0.05)
+            for _ in range(500):  # the thread logs its late finish just after `finished`
+                if any(log["event"] == "listener_finished_late" for log in logs):
+                    break
+                await asyncio.sleep(0.01)
     [late] = [log for log in logs if log["event"] == "listener_finished_late"]
     assert late["listener"] == failure["listener"] and late["seconds"] > 0
 
