@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from ravyn.resilience.policy import Refused, check_positive
+from ravyn.resilience.policy import MUST_WAIT, Refused, check_positive
 
 
 class Bulkhead:
@@ -34,9 +34,14 @@ class Bulkhead:
         self.active = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    async def admit(self, key: str = "", *, wait: bool = False) -> None:
+    def admit_now(self, key: str = "") -> object:
         if self.active < self.max_concurrent and not self._waiters:
             self.active += 1
+            return None
+        return MUST_WAIT  # a queue: ``admit`` waits in it, or refuses
+
+    async def admit(self, key: str = "", *, wait: bool = False) -> None:
+        if self.admit_now(key) is not MUST_WAIT:
             return
         if not wait and len(self._waiters) >= self.max_waiting:
             raise self._refusal()

@@ -60,6 +60,9 @@ class CircuitBreaker:
         self._announcements: set[asyncio.Task[Any]] = set()
 
     async def admit(self, key: str = "", *, wait: bool = False) -> int:
+        return self.admit_now(key)
+
+    def admit_now(self, key: str = "") -> int:
         state = self.state
         if state is OPEN:
             remaining = self._opened_at + self.recovery_timeout - time.monotonic()

@@ -21,6 +21,9 @@ class LoadShedder:
         self.in_flight = 0
 
     async def admit(self, key: str = "", *, wait: bool = False) -> None:
+        self.admit_now(key)
+
+    def admit_now(self, key: str = "") -> None:
         if self.in_flight >= self.max_requests:
             raise Refused(
                 503,

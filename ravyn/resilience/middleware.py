@@ -24,7 +24,7 @@ from ravyn.middleware.errors import RESPONSE_STATE, ResponseState, send_http_err
 from ravyn.resilience.bulkhead import Bulkhead
 from ravyn.resilience.circuit_breaker import CircuitBreaker
 from ravyn.resilience.load_shedder import LoadShedder
-from ravyn.resilience.policy import Refused, TimedOut, count_refusal
+from ravyn.resilience.policy import MUST_WAIT, Refused, TimedOut, count_refusal
 from ravyn.resilience.rate_limiter import RateLimiter
 from ravyn.resilience.timeout import Deadlines
 
@@ -55,7 +55,7 @@ class ResilienceMiddleware:
         rate_limit = rate_limiter.limit(rate) if rate_limiter is not None else None
         policies = [p for p in (load_shedder, rate_limit, bulkhead, circuit_breaker) if p]
         self.policies = tuple(policies)
-        self._admits = tuple(policy.admit for policy in policies)
+        self._admits = tuple((policy.admit_now, policy.admit) for policy in policies)
         self._releases = tuple(policy.release for policy in policies)
         self.key = key
         self.keyed = rate_limit is not None
@@ -77,8 +77,11 @@ class ResilienceMiddleware:
                 key = client[0] if client else "unknown"
         tickets = []
         try:
-            for admit in self._admits:
-                tickets.append(await admit(key))
+            for admit_now, admit in self._admits:  # one pass, awaiting only what must wait
+                ticket = admit_now(key)
+                if ticket is MUST_WAIT:
+                    ticket = await admit(key)
+                tickets.append(ticket)
         except Refused as refused:
             for release, ticket in zip(self._releases, tickets, strict=False):  # any order
                 release(ticket, None)

@@ -2,8 +2,9 @@
 
 A *policy* (``CircuitBreaker``, ``Bulkhead``, ``LoadShedder``, a ``RateLimiter`` bound to a
 rate) guards calls: ``admit`` lets a call in or refuses it, ``release`` tells it how the call
-ended. Route decorators, the middleware and listeners all drive policies through these two
-methods, so a new pattern works everywhere by implementing them.
+ended. Route decorators, the middleware and listeners all drive policies through these
+methods, so a new pattern works everywhere by implementing them. ``admit_now`` is ``admit``
+for the common case that needs no waiting: a request admitted at once costs no coroutine.
 
 Refusals are HTTP errors: raised in a route they become ``{"detail": ...}`` responses with
 their status and ``Retry-After``; raised in a listener they are a failed delivery.
@@ -12,7 +13,7 @@ their status and ``Retry-After``; raised in a listener they are a failed deliver
 from __future__ import annotations
 
 import math
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from ravyn.events.context import current_bus
 from ravyn.exceptions import HTTPException, ImproperlyConfigured
@@ -56,8 +57,18 @@ class TimedOut(HTTPException):
         self.seconds = seconds
 
 
+MUST_WAIT: Final = object()
+"""What ``admit_now`` returns when only ``await admit(...)`` can decide."""
+
+
 class Policy(Protocol):
     """A pattern that guards calls."""
+
+    def admit_now(self, key: str) -> Any:
+        """``admit`` without waiting, for the common case that needs no await: the
+        ticket, or raise ``Refused``, or return ``MUST_WAIT`` when only ``await
+        admit(key)`` can decide (a queue to join, a backend across the network). Callers
+        try it first, so a call admitted at once costs no coroutine."""
 
     async def admit(self, key: str, *, wait: bool = False) -> Any:
         """Let one call in, or raise ``Refused``. ``key`` says whose call it is (a client

@@ -11,7 +11,7 @@ import asyncio
 from time import monotonic
 from typing import Protocol
 
-from ravyn.resilience.policy import Refused
+from ravyn.resilience.policy import MUST_WAIT, Refused
 from ravyn.resilience.rates import Rate, parse_rate
 
 
@@ -95,6 +95,15 @@ class RateLimit:
         backend = limiter.backend
         self._memory = backend if isinstance(backend, MemoryBackend) else None
 
+    def admit_now(self, key: str) -> object:
+        memory = self._memory
+        if memory is None:
+            return MUST_WAIT  # a shared backend answers over the network
+        delay = memory.hit_now(self._prefix + key, self.rate)
+        if delay:
+            raise self._refusal(delay)
+        return None
+
     async def admit(self, key: str, *, wait: bool = False) -> None:
         key = self._prefix + key
         memory = self._memory  # in process: no await on the hot path
@@ -106,14 +115,17 @@ class RateLimit:
             if not delay:
                 return
             if not wait:
-                raise Refused(
-                    429,
-                    f"Too many requests: the limit is {self.rate}.",
-                    pattern="rate_limiter",
-                    name=self.limiter.name,
-                    retry_after=delay,
-                )
+                raise self._refusal(delay)
             await asyncio.sleep(delay)
+
+    def _refusal(self, delay: float) -> Refused:
+        return Refused(
+            429,
+            f"Too many requests: the limit is {self.rate}.",
+            pattern="rate_limiter",
+            name=self.limiter.name,
+            retry_after=delay,
+        )
 
     def release(self, ticket: None, failed: bool | None) -> None:
         pass  # a call spends its budget when admitted, whatever its outcome

@@ -29,6 +29,7 @@ from lilya.responses import Response
 from ravyn.events.retry import RetryPolicy
 from ravyn.openapi.responses import RESPONSES_ATTRIBUTE, DeclaredResponse
 from ravyn.resilience.policy import (
+    MUST_WAIT,
     Policy,
     Refused,
     TimedOut,
@@ -179,7 +180,9 @@ def _guard(
                     request = kwargs.pop(REQUEST_PARAMETER, None)
                 request_key = key(request) if request is not None else ""
             try:
-                ticket = await policy.admit(request_key)
+                ticket = policy.admit_now(request_key)
+                if ticket is MUST_WAIT:
+                    ticket = await policy.admit(request_key)
             except Refused as refused:
                 count_refusal(refused)
                 raise

@@ -209,3 +209,38 @@ def test_the_composite_middleware_in_the_middleware_list():
             200,
             429,
         ]
+
+
+class CountingBulkhead(Bulkhead):
+    """Counts the calls that had to go the slow way (awaiting ``admit``)."""
+
+    awaited = 0
+
+    async def admit(self, key: str = "", *, wait: bool = False) -> None:
+        self.awaited += 1
+        await super().admit(key, wait=wait)
+
+
+def test_the_composite_awaits_only_a_pattern_that_must_wait():
+    gate, calls = Gate(), []
+    bulkhead = CountingBulkhead(max_concurrent=1, max_waiting=1, timeout=30)
+    app = Ravyn(routes=make_routes(gate, calls))
+    setup_resilience(
+        app,
+        rate_limiter=RateLimiter("fast"),
+        rate="1000/minute",
+        load_shedder=LoadShedder(max_requests=10),
+        bulkhead=bulkhead,
+        circuit_breaker=CircuitBreaker("fast"),
+        timeout=10.0,
+    )
+    with serve(app) as address, ThreadPoolExecutor(2) as pool:
+        assert [httpx.get(f"http://{address}/hello").status_code for _ in range(3)] == [200] * 3
+        assert bulkhead.awaited == 0  # a free slot: decided at once, no coroutine
+        held = in_background(pool, f"http://{address}/held")
+        wait_until(lambda: gate.inside == 1, what="one request holding the only slot")
+        queued = in_background(pool, f"http://{address}/hello")
+        wait_until(lambda: bulkhead.awaited == 1, what="the next request waiting in the queue")
+        gate.open()
+        assert (held.result().status_code, queued.result().status_code) == (200, 200)
+    assert bulkhead.active == 0
