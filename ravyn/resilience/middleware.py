@@ -55,8 +55,7 @@ class ResilienceMiddleware:
         rate_limit = rate_limiter.limit(rate) if rate_limiter is not None else None
         policies = [p for p in (load_shedder, rate_limit, bulkhead, circuit_breaker) if p]
         self.policies = tuple(policies)
-        self._admits = tuple((policy.admit_now, policy.admit) for policy in policies)
-        self._releases = tuple(policy.release for policy in policies)
+        self._guards = tuple((p.admit_now, p.admit, p.release) for p in policies)
         self.key = key
         self.keyed = rate_limit is not None
         self.deadlines = Deadlines(timeout) if timeout is not None else None
@@ -75,15 +74,15 @@ class ResilienceMiddleware:
             else:
                 client = scope.get("client")
                 key = client[0] if client else "unknown"
-        tickets = []
+        admitted = []  # (release, ticket) of each pattern that let the request in
         try:
-            for admit_now, admit in self._admits:  # one pass, awaiting only what must wait
+            for admit_now, admit, release in self._guards:  # awaiting only what must wait
                 ticket = admit_now(key)
                 if ticket is MUST_WAIT:
                     ticket = await admit(key)
-                tickets.append(ticket)
+                admitted.append((release, ticket))
         except Refused as refused:
-            for release, ticket in zip(self._releases, tickets, strict=False):  # any order
+            for release, ticket in admitted:  # any order
                 release(ticket, None)
             count_refusal(refused)
             await send_http_error(send, refused)
@@ -103,7 +102,7 @@ class ResilienceMiddleware:
         finally:
             if deadline is not None:
                 deadlines.finish(deadline)
-            for release, ticket in zip(self._releases, tickets, strict=False):
+            for release, ticket in admitted:
                 release(ticket, failed)
 
 
