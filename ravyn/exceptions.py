@@ -51,12 +51,6 @@ class NotFound(HTTPException):
     status_code = 404
 
 
-class MethodNotAllowed(HTTPException):
-    """405: the path exists, not with this method."""
-
-    status_code = 405
-
-
 class RequestValidationError(HTTPException):
     """422: a parameter or the body does not fit the handler's declared types.
 
