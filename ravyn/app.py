@@ -6,6 +6,10 @@ compiled endpoint (the outer mapping only when there is user middleware), with n
 per request. The lifespan starts, in order, the event bus, the user's
 startup code and the scheduler, and stops them in reverse order, so listeners still run
 while the user's shutdown code runs and in-flight listener work is drained, not lost.
+
+Why one module of ~480 lines: it is where the parts meet (the constructor's options, the
+lifespan, the request entry point, the catalogue at start); each part it wires (routing,
+the bus, the scheduler, the documents, logging) lives in its own package.
 """
 
 from __future__ import annotations
