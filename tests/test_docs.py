@@ -40,6 +40,39 @@ def test_every_docs_src_sample_is_included_by_a_page():
     assert sorted(samples - included) == []
 
 
+def test_every_docs_src_sample_is_run_by_a_test():
+    """A test names each sample: by its path under docs_src, its module, or (the samples'
+    loaders) its folder and its name as strings in one test file."""
+    tests = [path.read_text(encoding="utf-8") for path in (ROOT / "tests").rglob("*.py")]
+
+    def named_by(test: str, sample: Path) -> bool:
+        relative = sample.relative_to(ROOT / "docs_src")
+        if relative.as_posix() in test or ".".join(relative.with_suffix("").parts) in test:
+            return True
+        folder = re.escape(relative.parent.as_posix())
+        return bool(
+            re.search(rf'["/]{folder}["/]', test)
+            and re.search(rf'["/]{re.escape(sample.stem)}(\.py)?"', test)
+        )
+
+    unrun = [
+        sample.relative_to(ROOT).as_posix()
+        for sample in sorted((ROOT / "docs_src").rglob("*.py"))
+        if sample.name != "__init__.py" and not any(named_by(test, sample) for test in tests)
+    ]
+    assert unrun == []
+
+
+def test_every_page_is_in_the_nav_and_the_index_lists_the_users_pages():
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
+    in_nav = set(re.findall(r"([\w-]+\.md)\s*$", nav, re.MULTILINE))
+    pages = {page.name for page in (ROOT / "docs").glob("*.md")}
+    assert sorted(pages - in_nav) == []
+    users_pages = set(re.findall(r"([\w-]+\.md)\s*$", nav.split("Contributors:")[0], re.MULTILINE))
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    assert sorted(page for page in users_pages - {"index.md"} if f"]({page})" not in index) == []
+
+
 def test_every_install_line_installs_this_project():
     """PyPI's `ravyn` is another project: a line installing ravyn says from where (a git URL,
     a checkout with -e, or a wheel file), never the bare name."""
