@@ -38,7 +38,7 @@ def db(args: argparse.Namespace) -> None:
         from ravyn.database import SqlDatabase, migrations
     except ImportError as exc:
         raise CommandError(
-            "ravyn db needs the database extra: pip install -e '.[database]'"
+            "ravyn db needs SQLAlchemy and Alembic: install ravyn with its 'database' extra"
         ) from exc
     if args.action == "init":
         try:
