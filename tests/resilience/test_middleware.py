@@ -3,8 +3,6 @@ composite one (``setup_resilience``, ``Ravyn(middleware=[...])``, ``add_middlewa
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import anyio
 import httpx
 import pytest
@@ -23,7 +21,7 @@ from ravyn.resilience import (
     setup_resilience,
 )
 from ravyn.responses import StreamingResponse
-from tests.resilience.helpers import Gate, in_background, wait_until
+from tests.resilience.helpers import Gate, held_at
 from tests.web.helpers import serve
 
 pytestmark = pytest.mark.timeout(60)
@@ -73,18 +71,15 @@ def test_load_shedding_middleware_refuses_past_max_requests():
     gate, calls = Gate(), []
     app = Ravyn(routes=make_routes(gate, calls))
     app.add_middleware(LoadSheddingMiddleware, load_shedder=LoadShedder(max_requests=2))
-    with serve(app) as address, ThreadPoolExecutor(2) as pool:
-        held = [in_background(pool, f"http://{address}/held") for _ in range(2)]
-        wait_until(lambda: gate.inside == 2, what="two requests in flight")
-        shed = httpx.get(f"http://{address}/hello")
-        assert (shed.status_code, shed.json()) == (
-            503,
-            {"detail": "The server is overloaded: retry later."},
-        )
-        assert shed.headers["retry-after"] == "1"
-        assert calls == []  # refused before the app
-        gate.open()
-        assert [f.result().status_code for f in held] == [200, 200]
+    with serve(app) as address:
+        with held_at(gate, f"http://{address}/held"):
+            shed = httpx.get(f"http://{address}/hello")
+            assert (shed.status_code, shed.json()) == (
+                503,
+                {"detail": "The server is overloaded: retry later."},
+            )
+            assert shed.headers["retry-after"] == "1"
+            assert calls == []  # refused before the app
         assert httpx.get(f"http://{address}/hello").status_code == 200
 
 
@@ -147,16 +142,12 @@ def test_composite_rate_limit_per_api_key():
 def test_composite_bulkhead_full_is_a_503():
     gate, calls = Gate(), []
     app = composite_app(gate, calls, rate="1000/minute")
-    with serve(app) as address, ThreadPoolExecutor(2) as pool:
-        held = [in_background(pool, f"http://{address}/held") for _ in range(2)]
-        wait_until(lambda: gate.inside == 2, what="two requests inside the bulkhead")
+    with serve(app) as address, held_at(gate, f"http://{address}/held"):
         full = httpx.get(f"http://{address}/hello")
         assert (full.status_code, full.json()) == (
             503,
             {"detail": "Service busy: bulkhead 'bulkhead' is full."},
         )
-        gate.open()
-        assert [f.result().status_code for f in held] == [200, 200]
 
 
 def test_composite_timeout_is_a_504_and_opens_the_circuit():

@@ -4,7 +4,6 @@ the half-open trial, and the patterns stacked."""
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import httpx
@@ -26,7 +25,7 @@ from ravyn.resilience import (
     timeout_route,
     with_fallback_route,
 )
-from tests.resilience.helpers import Gate, in_background, wait_until
+from tests.resilience.helpers import Gate, held_at, wait_until
 from tests.web.helpers import serve
 
 pytestmark = pytest.mark.timeout(60)
@@ -262,16 +261,12 @@ def test_rate_limit_keyed_by_an_api_key_header(base):
 
 
 def test_bulkhead_full_is_a_503_and_frees_its_slots(base):
-    with ThreadPoolExecutor(2) as pool:
-        held = [in_background(pool, f"{base}/reports") for _ in range(2)]
-        wait_until(lambda: reports_gate.inside == 2, what="two calls inside the bulkhead")
+    with held_at(reports_gate, f"{base}/reports"):
         refused = httpx.get(f"{base}/reports")
         assert (refused.status_code, refused.json()) == (
             503,
             {"detail": "Service busy: bulkhead 'reports' is full."},
         )
-        reports_gate.open()
-        assert [f.result().status_code for f in held] == [200, 200]
     assert httpx.get(f"{base}/reports").status_code == 200
     assert reports.active == 0
 
