@@ -101,6 +101,9 @@ async def test_a_function_can_listen_and_send(bus: EventBus) -> None:
     with capture(bus) as captured:
         await bus.emit("raw", {"text": "  hi  "})
     captured.assert_emitted("cleaned", text="hi")
+    captured.assert_not_emitted("cleaned.again")
+    with pytest.raises(AssertionError, match="'cleaned' was emitted"):
+        captured.assert_not_emitted("cleaned")
 
 
 def test_decorating_twice_registers_once(registry: Registry) -> None:
