@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import httpx
@@ -40,12 +40,17 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what: str =
         time.sleep(0.01)
 
 
+def in_background(pool: ThreadPoolExecutor, url: str, **options: object) -> Future[httpx.Response]:
+    """A GET sent from another thread (it will wait at a gate)."""
+    return pool.submit(httpx.get, url, timeout=30, **options)
+
+
 @contextmanager
 def held_at(gate: Gate, url: str, count: int = 2) -> Iterator[None]:
     """For the block, ``count`` GETs of ``url`` (sent from other threads) wait inside
     ``gate``; then it opens, and each must have answered 200."""
     with ThreadPoolExecutor(count) as pool:
-        held = [pool.submit(httpx.get, url, timeout=30) for _ in range(count)]
+        held = [in_background(pool, url) for _ in range(count)]
         wait_until(lambda: gate.inside == count, what=f"{count} calls waiting at the gate")
         try:
             yield

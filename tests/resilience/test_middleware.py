@@ -3,6 +3,8 @@ composite one (``setup_resilience``, ``Ravyn(middleware=[...])``, ``add_middlewa
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import anyio
 import httpx
 import pytest
@@ -21,7 +23,7 @@ from ravyn.resilience import (
     setup_resilience,
 )
 from ravyn.responses import StreamingResponse
-from tests.resilience.helpers import Gate, held_at
+from tests.resilience.helpers import Gate, held_at, in_background, wait_until
 from tests.web.helpers import serve
 
 pytestmark = pytest.mark.timeout(60)
