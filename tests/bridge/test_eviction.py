@@ -1,7 +1,8 @@
 """A client evicted under `overflow="disconnect"` loses its connection within seconds, even
 when it reads nothing: the server resets the TCP connection instead of keeping it (and the
-megabytes queued for it) until the client reads. Real `uvicorn` processes, each HTTP and
-WebSocket protocol it offers here, a raw socket for the client that never reads."""
+megabytes queued for it) until the client reads. Real `uvicorn` processes (each HTTP and
+WebSocket protocol it offers here, on uvloop and asyncio), a raw socket for the client that
+never reads."""
 
 from __future__ import annotations
 
@@ -113,12 +114,19 @@ async def clients(port: int) -> int:
 @pytest.mark.parametrize(
     ("transport", "protocol"),
     [
-        ("sse", ("--http", "httptools")),
-        ("sse", ("--http", "h11")),
-        ("websocket", ("--ws", "websockets-sansio")),
-        ("websocket", ("--ws", "websockets")),
+        ("sse", ("--http", "httptools", "--loop", "uvloop")),
+        ("sse", ("--http", "h11", "--loop", "asyncio")),
+        ("websocket", ("--ws", "websockets-sansio", "--loop", "uvloop")),
+        ("websocket", ("--ws", "websockets-sansio", "--loop", "asyncio")),
+        ("websocket", ("--ws", "websockets", "--loop", "asyncio")),
     ],
-    ids=["sse-httptools", "sse-h11", "ws-websockets-sansio", "ws-websockets"],
+    ids=[
+        "sse-httptools-uvloop",
+        "sse-h11-asyncio",
+        "ws-websockets-sansio-uvloop",
+        "ws-websockets-sansio-asyncio",
+        "ws-websockets-asyncio",
+    ],
 )
 async def test_an_evicted_client_that_reads_nothing_is_disconnected(
     tmp_path: Path, transport: str, protocol: tuple[str, ...]
