@@ -234,6 +234,15 @@ class EventBus:
         """
         await self._fanout.deliver(event, listener)
 
+    async def deliver_many(
+        self, events: Sequence[Event], listener: Listener
+    ) -> list[BaseException | None]:
+        """``deliver`` for each event of a batch a durable transport fetched, concurrently:
+        each execution starts at once and only one that suspends gets a task. Returns each
+        final failure (logged and counted) or None, in order: the transport acks or
+        dead-letters each message by it."""
+        return await self._fanout.deliver_many(events, listener)
+
     def catalogue(self) -> dict[str, Any]:
         """What is wired on this bus: see ``Registry.catalogue``."""
         return self.registry.catalogue()

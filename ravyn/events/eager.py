@@ -25,9 +25,6 @@ _current_tasks = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
 
 OnDone = Callable[[Any, BaseException | None], None]
 
-SUSPENDED: Any = object()
-"""``EagerRunner.start`` result: the coroutine continues in a task; ``on_done`` follows."""
-
 
 class _Carrier:
     __slots__ = ("task", "wake", "job", "started")
@@ -120,8 +117,9 @@ class EagerRunner:
     ) -> Any:
         """Run ``coro`` until it first suspends, inside ``enter``/``exit``.
 
-        Returns None when it returned, the exception when it raised, or ``SUSPENDED`` when
-        it continues in a task (``on_done(token, exc)`` is called when it ends).
+        Returns None when it returned, the exception when it raised, or the task it
+        continues in when it suspended (``on_done(token, exc)`` is called when it ends; the
+        task may go on to carry other coroutines after that).
         """
         carrier = session.carrier
         try:
@@ -139,19 +137,18 @@ class EagerRunner:
         if not carrier.started and carrier.task.cancelling():
             # The listener cancelled "its" task before the carrier ever ran: that carrier
             # dies at its first step, so a fresh task delivers the cancellation instead.
-            self._track(
-                self.loop.create_task(
-                    self._drive(coro, context, None, token, asyncio.CancelledError()),
-                    context=Context(),
-                )
+            task = self.loop.create_task(
+                self._drive(coro, context, None, token, asyncio.CancelledError()),
+                context=Context(),
             )
+            self._track(task)
             self._switch(session, retire=True)
-            return SUSPENDED
+            return task
         carrier.job = (coro, context, first, token)
         if not carrier.wake.done():
             carrier.wake.set_result(None)
         self._switch(session, retire=False)
-        return SUSPENDED
+        return carrier.task
 
     def _take_carrier(self) -> _Carrier:
         return self._idle.pop() if self._idle else self._new_carrier()

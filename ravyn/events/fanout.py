@@ -20,7 +20,7 @@ import structlog
 
 from ravyn.events.capacity import Capacity
 from ravyn.events.context import current_bus_var, current_event_var
-from ravyn.events.eager import SUSPENDED, EagerRunner, Session
+from ravyn.events.eager import EagerRunner, Session
 from ravyn.events.envelope import Event
 from ravyn.events.errors import ListenerBindingError
 from ravyn.events.listener import Listener
@@ -118,10 +118,30 @@ class Wave:
             self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
 
-    def ended(self) -> None:
+    def ended(self, token: object, error: BaseException | None) -> None:
+        """The execution of ``token`` (see ``FanOut._on_done``), which went on in a task,
+        has ended (``error`` None when it succeeded)."""
         self.pending -= 1
         if not self.pending and self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
+
+
+class Batch(Wave):
+    """The wave of ``FanOut.deliver_many``: one listener for each of ``size`` events that
+    a transport fetched. It keeps the task of each execution still running (so that a
+    cancelled batch cancels them) and the final failure of each, by position."""
+
+    __slots__ = ("running", "errors")
+
+    def __init__(self, size: int) -> None:
+        super().__init__(broadcast_only=False, may_wait=False, emitted=False)
+        self.running: dict[int, tuple[int, asyncio.Task[Any]]] = {}  # id(token) -> position
+        self.errors: list[BaseException | None] = [None] * size
+
+    def ended(self, token: object, error: BaseException | None) -> None:
+        position, _ = self.running.pop(id(token))
+        self.errors[position] = error
+        super().ended(token, error)
 
 
 class FanOut:
@@ -195,6 +215,55 @@ class FanOut:
             target.in_flight(-1)
             current_event_var.reset(tokens[0])
             current_bus_var.reset(tokens[1])
+
+    async def deliver_many(
+        self, events: Sequence[Event], listener: Listener
+    ) -> list[BaseException | None]:
+        """Run ONE listener for each event, with its policy, concurrently: each starts at
+        once and only those that suspend get a task (``eager.py``). Returns each final
+        failure (None for a success), in the order of ``events``. Cancelled while waiting,
+        it cancels the executions still running."""
+        runner = self.runner()
+        batch = Batch(len(events))
+        capacity = self.capacity
+        by_name: dict[str, Target] = {}
+        session = runner.enter()
+        try:
+            for position, event in enumerate(events):
+                target = by_name.get(event.name)
+                if target is None:
+                    target = by_name[event.name] = self._target(event, listener)
+                context = copy_context()
+                context.run(self._enter_listener_context, event)
+                try:
+                    coro = target.execute(event)
+                except Exception as exc:  # a binding failure, raised before any await
+                    self.failed(event, target, exc)
+                    batch.errors[position] = exc
+                    continue
+                token = (event, target, batch)
+                outcome = runner.step(session, coro, context, token)
+                if outcome is None:
+                    target.delivered()
+                    if self.taps:
+                        self._tell_taps(event, listener, None)
+                elif isinstance(outcome, BaseException):
+                    self.failed(event, target, outcome)
+                    batch.errors[position] = outcome
+                else:  # it suspended: it goes on in a task
+                    batch.running[id(token)] = (position, outcome)
+                    capacity.in_flight += 1
+                    batch.pending += 1
+                    target.in_flight(1)
+        finally:
+            runner.exit(session)
+        try:
+            await batch.wait()
+        except asyncio.CancelledError:
+            for _, task in batch.running.values():
+                task.cancel()
+            raise
+        return batch.errors
 
     def runner(self) -> EagerRunner:
         """The eager runner of the running loop (a new loop starts with nothing counted)."""
@@ -302,12 +371,12 @@ class FanOut:
                     finished += 1
                     if self.taps:
                         self._tell_taps(event, target.listener, None)
-                elif outcome is SUSPENDED:
+                elif isinstance(outcome, BaseException):
+                    self.failed(event, target, outcome)
+                else:  # it suspended: it goes on in a task
                     capacity.in_flight += 1
                     wave.pending += 1
                     target.in_flight(1)
-                else:
-                    self.failed(event, target, outcome)
             return None
         finally:
             targets.counters.delivered += finished
@@ -336,7 +405,7 @@ class FanOut:
             )
         else:
             self.failed(event, target, exc)
-        wave.ended()
+        wave.ended(token, exc)
         self.capacity.free()
 
     def failed(self, event: Event, target: Target, exc: BaseException) -> None:

@@ -128,6 +128,61 @@ async def test_deliver_runs_one_listener_and_raises_its_failure(registry: Regist
     assert bus.metrics.snapshot()["listeners"][listener.name]["failed"] == 1
 
 
+async def test_deliver_many_runs_each_event_concurrently_and_returns_each_outcome(
+    registry: Registry,
+) -> None:
+    started: list[int] = []
+    release = asyncio.Event()
+
+    @observable(listen=["job"])
+    async def job(n: int) -> None:
+        started.append(n)
+        if n % 2:  # odd ones suspend: they must all be started before any ends
+            await release.wait()
+        if n >= 2:
+            raise ValueError(f"bad {n}")
+
+    async with EventBus(registry) as bus:
+        source = EventBus(Registry())
+        events = [await source.emit("job", {"n": n}) for n in range(4)]
+        [listener] = registry.listeners
+        batch = asyncio.create_task(bus.deliver_many(events, listener))
+        while started != [0, 1, 2, 3]:  # started at once, in order, without waiting
+            await asyncio.sleep(0)
+        assert not batch.done()
+        release.set()
+        errors = await batch
+        assert [type(error) for error in errors] == [type(None), type(None), ValueError, ValueError]
+        assert [str(error) for error in errors[2:]] == ["bad 2", "bad 3"]
+        counters = bus.metrics.snapshot()["listeners"][listener.name]
+        assert (counters["delivered"], counters["failed"], counters["in_flight"]) == (2, 2, 0)
+
+
+async def test_a_cancelled_deliver_many_cancels_what_still_runs(registry: Registry) -> None:
+    started: list[int] = []
+    cancelled: list[int] = []
+
+    @observable(listen=["job"])
+    async def slow(n: int) -> None:
+        started.append(n)
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.append(n)
+            raise
+
+    async with EventBus(registry) as bus:
+        events = [await EventBus(Registry()).emit("job", {"n": n}) for n in range(3)]
+        batch = asyncio.create_task(bus.deliver_many(events, registry.listeners[0]))
+        while len(started) < 3:
+            await asyncio.sleep(0)
+        batch.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await batch
+        await asyncio.wait_for(bus.idle(), 5)
+        assert sorted(cancelled) == [0, 1, 2]
+
+
 async def test_deliver_local_can_run_only_broadcast_listeners(registry: Registry) -> None:
     ran = []
 

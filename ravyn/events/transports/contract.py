@@ -3,7 +3,8 @@
 A transport carries events between processes. The bus hands it every emitted event
 (`publish`) and, at `start`, a `Receiver`: the transport delivers what arrives through
 `receiver.deliver(event, listener)` (durable scope: once per cluster, the message is
-acknowledged when it returns and dead-lettered when it raises) or
+acknowledged when it returns and dead-lettered when it raises), or for a fetched batch
+`receiver.deliver_many(events, listener)` (the same, with one outcome per event), or
 `receiver.deliver_local_many(events, broadcast_only=True)` (broadcast scope: once per
 process, the events of one message at once). `receiver.registry` says which listeners
 this process holds, so which subscriptions to make.
@@ -37,6 +38,14 @@ class Receiver(Protocol):
 
     async def deliver(self, event: Event, listener: Listener) -> None:
         """Run one listener with its policy; raises its final failure (then dead-letter)."""
+
+    async def deliver_many(
+        self, events: Sequence[Event], listener: Listener
+    ) -> list[BaseException | None]:
+        """`deliver` for each event of a fetched batch, concurrently (within the listener's
+        `max_concurrency`), far cheaper than a task per event: each event's final failure,
+        None when it succeeded, in order. A failure that is not an `Exception` (a
+        cancellation) leaves the batch unsettled. Cancelled, it cancels the executions."""
 
     async def deliver_local_many(
         self, events: Sequence[Event], broadcast_only: bool = False

@@ -105,6 +105,18 @@ class Deliveries:
 
     async def durable(self, listener: Listener, data: bytes, delivery: int) -> Settlement:
         """Run `listener` for this message; `delivery` counts from 1."""
+        admitted = await self._admit(listener, data, delivery)
+        if isinstance(admitted, Settlement):
+            return admitted
+        try:
+            await self.receiver.deliver(admitted, listener)
+        except Exception as exc:
+            return self._failed(admitted, listener, delivery, exc)
+        return ACK
+
+    async def _admit(self, listener: Listener, data: bytes, delivery: int) -> Event | Settlement:
+        """The event to run, or what becomes of a message that must not run (refused, not
+        the listener's, a replay, delivered too often)."""
         try:
             event = self.codec.decode(data)
         except DecodeError as exc:
@@ -137,13 +149,14 @@ class Deliveries:
             )
             self._dead(event, listener, delivery, error)
             return Settlement(Verdict.DEAD, error=error)
-        try:
-            await self.receiver.deliver(event, listener)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            self._dead(event, listener, delivery, error)
-            return Settlement(Verdict.DEAD, error=error)
-        return ACK
+        return event
+
+    def _failed(
+        self, event: Event, listener: Listener, delivery: int, exc: Exception
+    ) -> Settlement:
+        error = f"{type(exc).__name__}: {exc}"
+        self._dead(event, listener, delivery, error)
+        return Settlement(Verdict.DEAD, error=error)
 
     async def run_batch(
         self,
@@ -154,21 +167,50 @@ class Deliveries:
         every: float,
     ) -> list[Settlement]:
         """Outcomes of a fetched batch of (data, delivery), run concurrently; one after the
-        other (in order, and cheaper for quick listeners) with `max_concurrency=1`.
+        other (in order) with `max_concurrency=1`.
 
-        Until they are settled, `keep_alive` tells the broker every `every` seconds that the
-        messages are still being worked on: else a listener that runs past the visibility
-        timeout (Redis) or ack wait (NATS) gets a second copy in another process.
+        Concurrently means through `receiver.deliver_many`: each listener call starts at
+        once and only one that suspends costs a task, where a task per message would cost
+        more than a quick listener itself. Until they are settled, `keep_alive` tells the
+        broker every `every` seconds that the messages are still being worked on: else a
+        listener that runs past the visibility timeout (Redis) or ack wait (NATS) gets a
+        second copy in another process.
         """
         heartbeat = asyncio.create_task(self._keep_alive(listener, keep_alive, every))
         try:
             if listener.policy.max_concurrency == 1 or len(messages) == 1:
                 return [await self.durable(listener, data, delivery) for data, delivery in messages]
-            return await asyncio.gather(
-                *(self.durable(listener, data, delivery) for data, delivery in messages)
-            )
+            return await self._run_together(listener, messages)
         finally:
             heartbeat.cancel()
+
+    async def _run_together(
+        self, listener: Listener, messages: list[tuple[bytes, int]]
+    ) -> list[Settlement]:
+        if self._first_sight is None:  # nothing to wait for: no task per message
+            admitted = [await self._admit(listener, data, delivery) for data, delivery in messages]
+        else:  # one replay check per message, round trips together
+            admitted = await asyncio.gather(
+                *(self._admit(listener, data, delivery) for data, delivery in messages)
+            )
+        settlements: list[Settlement] = []
+        runnable: list[tuple[int, Event, int]] = []  # position, event, delivery
+        for position, (outcome, (_, delivery)) in enumerate(zip(admitted, messages, strict=True)):
+            if isinstance(outcome, Settlement):
+                settlements.append(outcome)
+            else:
+                settlements.append(ACK)
+                runnable.append((position, outcome, delivery))
+        if not runnable:
+            return settlements
+        errors = await self.receiver.deliver_many([event for _, event, _ in runnable], listener)
+        for (position, event, delivery), error in zip(runnable, errors, strict=True):
+            if error is None:
+                continue
+            if not isinstance(error, Exception):
+                raise error  # a cancellation: the batch stays unsettled, to be delivered again
+            settlements[position] = self._failed(event, listener, delivery, error)
+        return settlements
 
     async def _keep_alive(
         self, listener: Listener, keep_alive: Callable[[], Awaitable[object]], every: float
