@@ -10,6 +10,9 @@ A second table serves the same two routes as methods of a ``Controller`` against
 function handlers, in alternating turns and by CPU time (a method should cost the same).
 A third compares, in the ravyn app, GET /openapi.json (built at its first request, then
 the same bytes) with GET /hello: the document must cost no more than a plain GET.
+A fourth compares, in the ravyn app, GET /hello with the JSON access line on (to /dev/null)
+against the same GET with the line filtered by level, by CPU time in alternating turns: the
+line should keep the GET at 0.85x or more.
 
 With ``--server``, the same two apps also run on uvicorn (1 worker, httptools + uvloop,
 pinned to CPU 0) loaded by ``wrk -t1 -c32`` (pinned to CPU 1), as in the field's anchors.
@@ -194,6 +197,7 @@ async def main(devnull) -> None:
             )
             await controller_methods(ravyn)
             await documents(ravyn)
+            await access_line(ravyn)
 
 
 async def controller_methods(ravyn: Ravyn) -> None:
@@ -235,6 +239,28 @@ async def documents(ravyn: Ravyn) -> None:
     for name, values in rates.items():
         rate = statistics.median(values)
         print(f"{name:<40} {rate:>11,.0f} req/s {rate / hello:>6.2f}x")
+
+
+async def access_line(ravyn: Ravyn) -> None:
+    """GET /hello with the JSON access line written against the line filtered by level, in
+    turns (the first of each turn alternates), rates per second of process CPU time."""
+    systems = {
+        "GET /hello, access line filtered": quiet_access_log,
+        "GET /hello, JSON access line on": json_access_log,
+    }
+    rates: dict[str, list[float]] = {name: [] for name in systems}
+    for turn in range(2 * ROUNDS):
+        for name, configure in list(systems.items())[:: 1 if turn % 2 else -1]:
+            configure()
+            rates[name].append(await measure(ravyn, "GET", "/hello", 200, clock=time.process_time))
+    quiet_access_log()
+    filtered = statistics.median(rates["GET /hello, access line filtered"])
+    print(
+        f"\nravyn access line, {REQUESTS:,} sequential requests, median of {2 * ROUNDS} (CPU time)"
+    )
+    for name, values in rates.items():
+        rate = statistics.median(values)
+        print(f"{name:<40} {rate:>11,.0f} req/s {rate / filtered:>6.2f}x")
 
 
 def print_table(title: str, rates: dict[str, dict[str, float]]) -> None:
