@@ -232,13 +232,10 @@ async def documents(ravyn: Ravyn) -> None:
             started = time.process_time()
             await measure(ravyn, "GET", path, 200)
             rates[f"GET {path}"].append(REQUESTS / (time.process_time() - started))
-    hello = statistics.median(rates["GET /hello"])
-    print(
-        f"\nravyn documents, {REQUESTS:,} sequential requests, median of {ROUNDS} rounds (CPU time)"
+    print_ratios(
+        f"ravyn documents, {REQUESTS:,} sequential requests, median of {ROUNDS} rounds (CPU time)",
+        rates,
     )
-    for name, values in rates.items():
-        rate = statistics.median(values)
-        print(f"{name:<40} {rate:>11,.0f} req/s {rate / hello:>6.2f}x")
 
 
 async def access_line(ravyn: Ravyn) -> None:
@@ -254,13 +251,19 @@ async def access_line(ravyn: Ravyn) -> None:
             configure()
             rates[name].append(await measure(ravyn, "GET", "/hello", 200, clock=time.process_time))
     quiet_access_log()
-    filtered = statistics.median(rates["GET /hello, access line filtered"])
-    print(
-        f"\nravyn access line, {REQUESTS:,} sequential requests, median of {2 * ROUNDS} (CPU time)"
+    print_ratios(
+        f"ravyn access line, {REQUESTS:,} sequential requests, median of {2 * ROUNDS} (CPU time)",
+        rates,
     )
-    for name, values in rates.items():
-        rate = statistics.median(values)
-        print(f"{name:<40} {rate:>11,.0f} req/s {rate / filtered:>6.2f}x")
+
+
+def print_ratios(title: str, rates: dict[str, list[float]]) -> None:
+    """One row per measurement, its median req/s and the ratio to the first row's median."""
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    baseline = next(iter(medians.values()))
+    print(f"\n{title}")
+    for name, rate in medians.items():
+        print(f"{name:<40} {rate:>11,.0f} req/s {rate / baseline:>6.2f}x")
 
 
 def print_table(title: str, rates: dict[str, dict[str, float]]) -> None:
