@@ -55,7 +55,7 @@ class LoopStallMonitor:
         loop_thread = threading.get_ident()
         self._stopped.clear()
         self._beat = time.monotonic()
-        heartbeat = loop.call_later(self.interval, self._heartbeat, loop)
+        self._next_beat = loop.call_later(self.interval, self._heartbeat, loop)
         watchdog = threading.Thread(
             target=self._watch, args=(loop_thread,), name="ravyn-loop-monitor", daemon=True
         )
@@ -64,12 +64,11 @@ class LoopStallMonitor:
             yield self
         finally:
             self._stopped.set()
-            heartbeat.cancel()
+            self._next_beat.cancel()  # the pending one: the chain ends with it
 
     def _heartbeat(self, loop: asyncio.AbstractEventLoop) -> None:
         self._beat = time.monotonic()
-        if not self._stopped.is_set():
-            loop.call_later(self.interval, self._heartbeat, loop)
+        self._next_beat = loop.call_later(self.interval, self._heartbeat, loop)
 
     def _watch(self, loop_thread: int) -> None:
         reported_beat = None

@@ -7,15 +7,17 @@ by a listener carry the causation and correlation ids of the event that triggere
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from ravyn.events.bus import EventBus
     from ravyn.events.envelope import Event
 
-current_bus_var: ContextVar[EventBus | None] = ContextVar("ravyncurrent_bus_var", default=None)
+T = TypeVar("T")
+
+current_bus_var: ContextVar[EventBus | None] = ContextVar("ravyn_current_bus", default=None)
 current_event_var: ContextVar[Event | None] = ContextVar("ravyn_current_event", default=None)
 request_trace_var: ContextVar[tuple[str, str | None] | None] = ContextVar(
     "ravyn_request_trace", default=None
@@ -46,13 +48,18 @@ def current_bus() -> EventBus:
 
 
 @contextmanager
-def bus_context(bus: EventBus) -> Iterator[EventBus]:
-    """Make ``bus`` the current bus inside the block (an app does this per request)."""
-    token = current_bus_var.set(bus)
+def _bound(var: ContextVar[T], value: T) -> Iterator[T]:
+    """``var`` holds ``value`` inside the block, and what it held before after it."""
+    token = var.set(value)
     try:
-        yield bus
+        yield value
     finally:
-        current_bus_var.reset(token)
+        var.reset(token)
+
+
+def bus_context(bus: EventBus) -> AbstractContextManager[EventBus | None]:
+    """Make ``bus`` the current bus inside the block (an app does this per request)."""
+    return _bound(current_bus_var, bus)
 
 
 def current_event() -> Event | None:
@@ -60,22 +67,14 @@ def current_event() -> Event | None:
     return current_event_var.get()
 
 
-@contextmanager
-def correlation_context(correlation_id: str, traceparent: str | None = None) -> Iterator[None]:
+def correlation_context(
+    correlation_id: str, traceparent: str | None = None
+) -> AbstractContextManager[tuple[str, str | None] | None]:
     """Events emitted inside the block carry this correlation id (the request id) and
     traceparent, so a chain of events can be traced back to its request."""
-    token = request_trace_var.set((correlation_id, traceparent))
-    try:
-        yield
-    finally:
-        request_trace_var.reset(token)
+    return _bound(request_trace_var, (correlation_id, traceparent))
 
 
-@contextmanager
-def emit_sink_context(sink: EmitSink) -> Iterator[EmitSink]:
+def emit_sink_context(sink: EmitSink) -> AbstractContextManager[EmitSink | None]:
     """Events emitted inside the block (on any bus) go to ``sink``, not to listeners."""
-    token = emit_sink_var.set(sink)
-    try:
-        yield sink
-    finally:
-        emit_sink_var.reset(token)
+    return _bound(emit_sink_var, sink)
