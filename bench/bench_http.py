@@ -17,7 +17,11 @@ line should keep the GET at 0.85x or more.
 With ``--server``, the same two apps also run on uvicorn (1 worker, httptools + uvloop,
 pinned to CPU 0) loaded by ``wrk -t1 -c32`` (pinned to CPU 1), as in the field's anchors.
 
-Run: .venv/bin/python bench/bench_http.py [--server]
+``--access`` measures the access line alone: the fourth table and, with ``--server``, the
+same comparison on uvicorn in alternating turns, as requests per second of the server
+process's CPU time (wall-clock rates swing with whatever else the machine runs).
+
+Run: .venv/bin/python bench/bench_http.py [--server] [--access]
 """
 
 from __future__ import annotations
@@ -292,18 +296,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wrk_rate(url: str, script: str | None) -> float:
+def wrk_rate(url: str, script: str | None, server_pid: int, per_cpu_second: bool) -> float:
+    """req/s by wall time, or per second of the server process's CPU time."""
     command = ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{SERVER_SECONDS}s"]
     if script:
         command += ["-s", script]
+    cpu_before = process_cpu_seconds(server_pid)
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in output:
         raise RuntimeError(f"wrk saw error responses from {url}:\n{output}")
+    if per_cpu_second:
+        requests = int(re.search(r"(\d+) requests in", output).group(1))
+        return requests / (process_cpu_seconds(server_pid) - cpu_before)
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
-def serve_and_load(factory: str, post: bool = True) -> dict[str, float]:
-    """req/s of ``factory``'s app on uvicorn: GET /hello, and POST /items unless not ``post``."""
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve_and_load(
+    factory: str, post: bool = True, per_cpu_second: bool = False
+) -> dict[str, float]:
+    """req/s of ``factory``'s app on uvicorn: GET /hello, and POST /items unless not ``post``
+    (per second of the server's CPU time if ``per_cpu_second``)."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -342,9 +361,10 @@ def serve_and_load(factory: str, post: bool = True) -> dict[str, float]:
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
             script.write(WRK_POST_SCRIPT)
             script.flush()
-            rates = {"GET": wrk_rate(f"http://127.0.0.1:{port}/hello", None)}
+            url = f"http://127.0.0.1:{port}"
+            rates = {"GET": wrk_rate(f"{url}/hello", None, server.pid, per_cpu_second)}
             if post:
-                rates["POST"] = wrk_rate(f"http://127.0.0.1:{port}/items", script.name)
+                rates["POST"] = wrk_rate(f"{url}/items", script.name, server.pid, per_cpu_second)
             return rates
     finally:
         server.terminate()
@@ -370,8 +390,38 @@ def server_table() -> None:
     )
 
 
+def server_access_table() -> None:
+    """GET /hello on uvicorn with the JSON access line on against the line filtered, in
+    turns (the first of each turn alternates), per second of the server's CPU time."""
+    factories = {
+        "GET /hello, access line filtered": "bench.bench_http:ravyn_server_app",
+        "GET /hello, JSON access line on": "bench.bench_http:ravyn_logging_server_app",
+    }
+    rates: dict[str, list[float]] = {name: [] for name in factories}
+    for turn in range(2 * ROUNDS):
+        for name, factory in list(factories.items())[:: 1 if turn % 2 else -1]:
+            rates[name].append(serve_and_load(factory, post=False, per_cpu_second=True)["GET"])
+    print_ratios(
+        f"ravyn access line on uvicorn (server stderr /dev/null), wrk -t1 -c32 "
+        f"-d{SERVER_SECONDS}s, median of {2 * ROUNDS} (server CPU time)",
+        rates,
+    )
+
+
+async def access_line_only(devnull) -> None:
+    with contextlib.redirect_stderr(devnull):
+        ravyn = ravyn_app()
+        async with ravyn.running():
+            await measure(ravyn, "GET", "/hello", 200)  # warm up
+            await access_line(ravyn)
+
+
 if __name__ == "__main__":
-    with open(os.devnull, "w") as devnull:
-        asyncio.run(main(devnull))
+    # Line-buffered, as a process's stderr is: what a server's access lines are written to.
+    with open(os.devnull, "w", buffering=1) as devnull:
+        asyncio.run(access_line_only(devnull) if "--access" in sys.argv else main(devnull))
     if "--server" in sys.argv:
-        server_table()
+        if "--access" in sys.argv:
+            server_access_table()
+        else:
+            server_table()

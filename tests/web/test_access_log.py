@@ -1,22 +1,28 @@
 """The access line: rendered by ravyn under its own JSON configuration, by structlog otherwise,
-the same line either way."""
+the same line either way; written whole and at once, so a killed server loses none."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import signal
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 import structlog
 
 from ravyn.app import Ravyn
 from ravyn.logging import configure_logging
-from ravyn.middleware.access_log import _Timestamp, write_access_line
+from ravyn.middleware.access_log import _AccessLine, _encoder, write_access_line
 from ravyn.routing import get
 from ravyn.testclient import TestClient
+from tests.cli.processes import running, wait_until_serving
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -104,17 +110,96 @@ def test_a_process_that_configures_structlog_itself_gets_the_line_through_its_ch
 
 
 @pytest.mark.parametrize(
-    "instant_ns",
-    [1_764_608_400_000_000_000, 1_764_608_400_000_001_999, 1_764_608_459_123_456_789],
-    ids=["whole second", "one microsecond", "fraction"],
+    "microsecond", [0, 1, 120_000, 123_456], ids=["whole second", "1 µs", "120 ms", "fraction"]
 )
-def test_the_timestamp_is_structlogs_iso_text(
-    monkeypatch: pytest.MonkeyPatch, instant_ns: int
-) -> None:
+def test_the_timestamp_is_structlogs_iso_text(microsecond: int) -> None:
     """TimeStamper(fmt="iso", utc=True) writes ``now.isoformat()`` with "Z" for "+00:00"
-    (no fraction at all on a whole second)."""
-    monkeypatch.setattr(time, "time_ns", lambda: instant_ns)
-    instant = datetime.fromtimestamp(instant_ns // 1_000_000_000, UTC).replace(
-        microsecond=instant_ns // 1000 % 1_000_000
+    (no fraction at all on a whole second); msgspec writes the line's ``datetime`` so too."""
+    instant = datetime(2026, 12, 1, 17, 40, 54, microsecond, tzinfo=UTC)
+    line = _AccessLine("GET", "/", 200, 0.1, "r", "request", "info", instant)
+    assert json.loads(_encoder.encode(line))["timestamp"] == instant.isoformat().replace(
+        "+00:00", "Z"
     )
-    assert _Timestamp().now() == instant.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    "encoding, line_buffering, unbuffered",
+    [
+        ("utf-8", True, False),  # a process's stderr
+        ("utf-8", False, False),  # lines go through the stream's buffer
+        ("utf-8", False, True),
+        ("latin-1", True, False),  # lines go through the stream's encoder
+    ],
+    ids=["line-buffered", "buffered", "unbuffered (python -u)", "latin-1"],
+)
+def test_lines_keep_their_order_with_what_else_the_stream_writes(
+    stderr: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    encoding: str,
+    line_buffering: bool,
+    unbuffered: bool,
+) -> None:
+    """However stderr is opened, each line comes whole, in the stream's encoding, in the
+    order it was written in among the stream's other lines: written to the descriptor only
+    when the stream holds no finished line back and encodes UTF-8, through it otherwise."""
+    configure_logging(json=True, level="INFO")
+    path = tmp_path / "stderr.log"
+    fields = {"method": "GET", "path": "/é", "status": 200, "duration_ms": 0.5}
+    with open(path, "wb", buffering=0 if unbuffered else -1) as binary:
+        stream = io.TextIOWrapper(
+            binary, encoding, line_buffering=line_buffering, write_through=unbuffered
+        )
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sys, "stderr", stream)
+            print("before", file=stream, end="")
+            for number in range(3):
+                print(f" {number}", file=stream)
+                write_access_line(**fields, request_id=f"r{number}")
+        stream.flush()
+    text = path.read_bytes().decode(encoding)
+    found = text.splitlines()
+    assert found[0::2] == ["before 0", " 1", " 2"]
+    assert [json.loads(line)["request_id"] for line in found[1::2]] == ["r0", "r1", "r2"]
+    assert json.loads(found[1])["path"] == "/é"
+
+
+SERVED_APP = """\
+from ravyn import Ravyn, get
+
+
+@get("/ping")
+async def ping() -> dict:
+    return {"pong": True}
+
+
+app = Ravyn(routes=[ping])
+"""
+
+
+def test_a_server_killed_with_sigkill_has_written_the_line_of_every_response(
+    tmp_path: Path,
+) -> None:
+    """Lines are not held in memory to be written later: after N responses and a SIGKILL
+    (no shutdown, no flush), the N lines are in the server's output. (Each line is written
+    in the turn of the loop that sends its response, before the server reads the next
+    request: the last request only makes sure the one before it was fully handled.)"""
+    (tmp_path / "app.py").write_text(SERVED_APP)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/ping"
+    log = tmp_path / "server.log"
+    ids = [f"kill-test-{number}" for number in range(200)]
+    with running(
+        "run", "--port", str(port), cwd=tmp_path, log=log, RAVYN_LOG_JSON="true"
+    ) as server:
+        wait_until_serving(url, server)
+        with httpx.Client(timeout=10) as client:
+            for request_id in [*ids, "last"]:
+                assert client.get(url, headers={"x-request-id": request_id}).status_code == 200
+        os.killpg(server.process.pid, signal.SIGKILL)
+        assert server.process.wait(timeout=10) == -signal.SIGKILL
+    written = [
+        json.loads(line)["request_id"]
+        for line in server.output.splitlines()
+        if '"event":"request"' in line
+    ]
+    assert [request_id for request_id in written if request_id in ids] == ids
