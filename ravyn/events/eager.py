@@ -3,18 +3,25 @@
 A task per listener costs a few microseconds, most of a trivial listener's cost. So the bus
 runs each listener coroutine's first step right away, in the emitter's turn of the event
 loop. Most trivial listeners finish there. One that suspends is handed, already started, to
-a *carrier*: an idle task kept in a small pool, which keeps driving it concurrently.
+a *carrier*: a task kept in a small pool, which keeps driving it concurrently.
 
 Code that captures the current task before its first ``await`` (``asyncio.timeout``,
 ``asyncio.TaskGroup``, anyio cancel scopes) must see the task that will run the rest of the
 coroutine, not the emitter's. So the first step runs with the carrier it may be handed to
 registered as the loop's current task (asyncio's own eager tasks do the same). When no idle
-carrier is ready, the listener simply runs in a new task and a carrier is added to the pool.
+carrier is ready, a new one is made: it is the listener's own task from then on.
+
+In a burst (thousands of emits, then ``idle()``) every suspended listener is alive at once,
+and the cyclic garbage collector walks all of them again and again (``bench_burst.py``). So a
+carried listener costs as few tracked objects as a task of its own can: the carrier *is* the
+task (no object beside it), its coroutine is the one frame that drives the listener, and an
+idle carrier gets a wake-up future only when it has to wait for one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import types
 from asyncio.tasks import _enter_task, _leave_task  # as asyncio's eager tasks do
 from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context
@@ -26,14 +33,41 @@ _current_tasks = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
 OnDone = Callable[[Any, BaseException | None], None]
 
 
-class _Carrier:
-    __slots__ = ("task", "wake", "job", "started")
-    task: asyncio.Task[None]  # set right after, by the runner that makes the carrier
+class _Carrier(asyncio.Task[None]):
+    """A task that drives started coroutines handed to it, one after the other.
 
-    def __init__(self, wake: asyncio.Future[None]) -> None:
-        self.wake = wake
-        self.job: tuple[Coroutine[Any, Any, Any], Context, Any, Any] | None = None
-        self.started = False
+    ``coro`` is the one it drives next (None while idle), with the ``context`` its steps
+    run in, the ``value`` its first step yielded, an ``error`` to throw into it first and the
+    ``token`` it is reported with. ``wake`` is the future it waits on while idle, so an idle
+    carrier whose ``wake`` is None has not run yet. Made directly, not through the loop's
+    task factory: an eager factory would start it in the emitter's turn.
+    """
+
+    __slots__ = ("coro", "context", "value", "error", "token", "wake")
+    coro: Coroutine[Any, Any, Any] | None
+    context: Context | None
+    value: Any
+    error: BaseException | None
+    token: Any
+    wake: asyncio.Future[None] | None
+
+    def __init__(self, runner: EagerRunner) -> None:
+        self.coro = self.wake = None  # the rest is set by `hand`, before anything reads it
+        super().__init__(runner._carry(self), loop=runner.loop, context=runner.carrier_context)
+
+    def hand(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        context: Context,
+        value: Any,
+        error: BaseException | None,
+        token: Any,
+    ) -> None:
+        """Give this carrier a started coroutine, and wake it if it waits for one."""
+        self.coro, self.context, self.value = coro, context, value
+        self.error, self.token = error, token
+        if self.wake is not None and not self.wake.done():
+            self.wake.set_result(None)
 
 
 class Session:
@@ -47,52 +81,22 @@ class Session:
         self.carrier = carrier
 
 
-class _Resume:
-    """Awaitable that continues a started coroutine: forwards each value the carrier's task
-    sends or throws, running every step in the listener's own context."""
-
-    __slots__ = ("coro", "context", "first")
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], context: Context, first: Any) -> None:
-        self.coro = coro
-        self.context = context
-        self.first = first
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro, run, value = self.coro, self.context.run, self.first
-        if value is None:  # a bare yield (sleep(0)): the hand-off already let others run
-            try:
-                value = run(coro.send, None)
-            except StopIteration as stop:
-                return stop.value
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    value = run(coro.throw, exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    value = run(coro.send, sent)
-                except StopIteration as stop:
-                    return stop.value
-
-
 class EagerRunner:
     """Runs coroutines eagerly on one event loop; ``on_done(token, exc)`` reports those
-    that finish in a carrier (or a fallback task)."""
+    that finish in a carrier.
+
+    At most ``max_idle`` carriers wait in the pool; one that finishes its coroutine when
+    the pool is full ends, so after a burst the pool is back to that size."""
 
     def __init__(self, on_done: OnDone, max_idle: int = 256) -> None:
         self.loop = asyncio.get_running_loop()
+        # Every carrier's own context: its code sets no variable (a listener's steps run
+        # in the listener's context), so one shared context spares one object per carrier.
+        self.carrier_context = Context()
         self._on_done = on_done
         self._max_idle = max_idle
         self._idle: list[_Carrier] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._carriers: set[_Carrier] = set()
 
     def enter(self) -> Session:
         """Make an idle carrier the loop's current task, until ``exit``: listener first
@@ -101,16 +105,19 @@ class EagerRunner:
         session = Session(_current_tasks.get(loop), self._take_carrier())
         if session.outer is not None:
             _leave_task(loop, session.outer)
-        _enter_task(loop, session.carrier.task)
+        _enter_task(loop, session.carrier)
         return session
 
     def exit(self, session: Session) -> None:
         """Give the current task back to the caller of ``enter``."""
         carrier = session.carrier
-        _leave_task(self.loop, carrier.task)
+        _leave_task(self.loop, carrier)
         if session.outer is not None:
             _enter_task(self.loop, session.outer)
-        self._release(carrier)
+        if carrier.cancelling():
+            self._retire(carrier)
+        else:
+            self._idle.append(carrier)
 
     def step(
         self, session: Session, coro: Coroutine[Any, Any, Any], context: Context, token: Any
@@ -123,113 +130,125 @@ class EagerRunner:
         """
         carrier = session.carrier
         try:
-            first = context.run(coro.send, None)
+            value = context.run(coro.send, None)
         except StopIteration:
-            if carrier.task.cancelling():
+            if carrier.cancelling():
                 self._switch(session, retire=True)
             return None
         except BaseException as exc:
-            if carrier.task.cancelling():
+            if carrier.cancelling():
                 self._switch(session, retire=True)
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             return exc  # even CancelledError: raised by the listener, not sent to the emitter
-        if not carrier.started and carrier.task.cancelling():
-            # The listener cancelled "its" task before the carrier ever ran: that carrier
-            # dies at its first step, so a fresh task delivers the cancellation instead.
-            task = self.loop.create_task(
-                self._drive(coro, context, None, token, asyncio.CancelledError()),
-                context=Context(),
-            )
-            self._track(task)
+        error = None
+        if carrier.cancelling() and carrier.wake is None:
+            # The listener cancelled "its" task before that task ever ran: it dies at its
+            # first step, so a fresh carrier delivers the cancellation instead.
             self._switch(session, retire=True)
-            return task
-        carrier.job = (coro, context, first, token)
-        if not carrier.wake.done():
-            carrier.wake.set_result(None)
-        self._switch(session, retire=False)
-        return carrier.task
+            carrier, error = self._new_carrier(), asyncio.CancelledError()
+        else:
+            self._switch(session, retire=False)
+        carrier.hand(coro, context, value, error, token)
+        return carrier
 
     def _take_carrier(self) -> _Carrier:
         return self._idle.pop() if self._idle else self._new_carrier()
 
+    def _new_carrier(self) -> _Carrier:
+        carrier = _Carrier(self)
+        self._carriers.add(carrier)
+        return carrier
+
     def _switch(self, session: Session, retire: bool) -> None:
         """The session's carrier is taken (or cancelled): continue under a fresh one."""
         old, new = session.carrier, self._take_carrier()
-        _leave_task(self.loop, old.task)
-        _enter_task(self.loop, new.task)
+        _leave_task(self.loop, old)
+        _enter_task(self.loop, new)
         session.carrier = new
         if retire:
-            old.wake.cancel()  # wakes it with no job: it ends
+            self._retire(old)
 
-    def _release(self, carrier: _Carrier) -> None:
-        """Back to the pool, unless the listener cancelled it: a cancelled carrier would
-        pass that cancellation on to the next listener, so it retires."""
-        if carrier.task.cancelling():
-            carrier.wake.cancel()
-        else:
-            self._idle.append(carrier)
+    def _retire(self, carrier: _Carrier) -> None:
+        """Drop a carrier the listener cancelled (it would pass that cancellation on to the
+        next listener). Its pending cancellation ends it; one that has not run yet ends
+        without running its coroutine, so it is forgotten here."""
+        if carrier.wake is None:
+            self._carriers.discard(carrier)
 
     def cancel(self) -> None:
-        """Cancel every task: running listeners get CancelledError (and ``on_done``)."""
-        for task in self._tasks:
-            task.cancel()
+        """Cancel every carrier: running listeners get CancelledError (and ``on_done``)."""
+        for carrier in self._carriers:
+            carrier.cancel()
 
     async def wait_closed(self) -> None:
-        """Wait until every task of the pool has ended (after ``cancel``)."""
-        while self._tasks:
-            await asyncio.wait(list(self._tasks))
-
-    def _track(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _new_carrier(self) -> _Carrier:
-        carrier = _Carrier(self.loop.create_future())
-        carrier.task = self.loop.create_task(self._carry(carrier), context=Context())
-        self._track(carrier.task)
-        return carrier
+        """Wait until every carrier has ended (after ``cancel``)."""
+        while self._carriers:
+            carriers = list(self._carriers)
+            await asyncio.wait(carriers)
+            self._carriers.difference_update(carriers)  # those cancelled before they started
 
     async def _carry(self, carrier: _Carrier) -> None:
-        """A carrier's life: wait for a started coroutine, drive it to its end, repeat."""
-        carrier.started = True
-        while True:
-            pending: BaseException | None = None
-            try:
-                await carrier.wake
-            except asyncio.CancelledError as exc:
-                if carrier.job is None:  # the pool is closing
-                    if carrier in self._idle:
-                        self._idle.remove(carrier)
-                    raise
-                pending = exc  # the listener cancelled its own task in its first step
-            job, carrier.job = carrier.job, None
-            assert job is not None  # woken without a job only to end, handled above
-            coro, context, first, token = job
-            await self._drive(coro, context, first, token, pending)
-            if len(self._idle) >= self._max_idle or carrier.task.cancelling():
-                return  # enough idle carriers, or one whose task has a cancellation pending
-            carrier.wake = self.loop.create_future()
-            self._idle.append(carrier)
-
-    async def _drive(
-        self,
-        coro: Coroutine[Any, Any, Any],
-        context: Context,
-        first: Any,
-        token: Any,
-        pending: BaseException | None,
-    ) -> None:
-        """Drive a started coroutine to its end and report it; re-raise a cancellation."""
-        result: BaseException | None = None
+        """A carrier's life: drive the coroutine it was handed to its end, then wait in the
+        pool for the next one, or end when enough carriers are idle."""
+        idle = self._idle
         try:
-            if pending is not None:
-                first = context.run(coro.throw, pending)
-            await _Resume(coro, context, first)
+            while True:
+                if carrier.coro is None:
+                    carrier.wake = self.loop.create_future()
+                    try:
+                        await carrier.wake
+                    except asyncio.CancelledError as exc:
+                        if carrier.coro is None:  # the pool is closing
+                            if carrier in idle:
+                                idle.remove(carrier)
+                            return  # not re-raised: its traceback would hold this carrier
+                        carrier.error = exc  # the listener cancelled its own task at once
+                    carrier.wake = None
+                await self._drive(carrier)
+                if len(idle) >= self._max_idle or carrier.cancelling():
+                    return  # enough idle carriers, or one whose task has a cancellation pending
+                idle.append(carrier)
+        finally:
+            self._carriers.discard(carrier)
+
+    @types.coroutine
+    def _drive(self, carrier: _Carrier) -> Generator[Any, Any, None]:
+        """Drive the coroutine handed to ``carrier`` to its end, every step in its context,
+        passing on each value the task sends or throws, and report it. A cancellation of
+        the carrier ends the coroutine and is reported, not re-raised: the carrier then ends
+        as its task is ``cancelling()``. What only a process should catch is re-raised.
+
+        No local is left holding the coroutine's exception, nor anything that may lead to
+        it: its traceback holds this frame, and such a cycle only the cyclic GC frees."""
+        coro, context, value, error, token = (
+            carrier.coro,
+            carrier.context,
+            carrier.value,
+            carrier.error,
+            carrier.token,
+        )
+        carrier.coro = carrier.context = carrier.value = carrier.error = carrier.token = None
+        assert coro is not None and context is not None  # handed before the carrier is woken
+        try:
+            if error is not None:
+                value = context.run(coro.throw, error)
+            elif value is None:  # a bare yield (sleep(0)): the hand-off already let others run
+                value = context.run(coro.send, None)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    coro.close()
+                    raise
+                except BaseException as exc:
+                    value = context.run(coro.throw, exc)
+                else:
+                    value = context.run(coro.send, sent)
         except StopIteration:
-            pass
+            context.run(self._on_done, token, None)
         except BaseException as exc:
-            result = exc
-        context.run(self._on_done, token, result)
-        if result is not None and not isinstance(result, Exception):
-            raise result
+            value = sent = error = None
+            context.run(self._on_done, token, exc)
+            if not isinstance(exc, Exception | asyncio.CancelledError):
+                raise  # KeyboardInterrupt, SystemExit, GeneratorExit

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+from collections import Counter
 
 import anyio
 import pytest
+from structlog.testing import capture_logs
 
 from ravyn.events import EventBus, Registry, observable
 
@@ -115,3 +118,76 @@ async def test_a_cancellation_left_by_one_listener_does_not_reach_the_next(
         await bus.emit("first", wait=True)
         await bus.emit("second", wait=True)
     assert outcomes == ["innocent finished"]
+
+
+async def test_a_suspended_listener_keeps_few_more_objects_than_a_task_of_its_own(
+    registry: Registry,
+) -> None:
+    """In a burst every suspended listener is alive at once and the cyclic collector walks
+    them all, again and again: a carried listener must cost about what a task costs."""
+    gate = asyncio.Event()
+    for index in range(10):
+
+        async def waits() -> None:
+            await gate.wait()
+
+        waits.__qualname__ = f"waits_{index}"
+        observable(listen=["job"])(waits)
+
+    async def own_task() -> None:
+        await gate.wait()
+
+    async with EventBus(registry) as bus:
+        await bus.emit("job")  # warm: the targets are built, the pool holds carriers
+        gate.set()
+        await bus.idle()
+        gate.clear()
+        gc.collect()
+        gc.disable()
+        try:
+            before = len(gc.get_objects())
+            for _ in range(100):
+                await bus.emit("job")
+            await asyncio.sleep(0)  # each carrier has run: it waits with its listener
+            carried = (len(gc.get_objects()) - before) / 1000
+            before = len(gc.get_objects())
+            tasks = [asyncio.create_task(own_task()) for _ in range(1000)]
+            await asyncio.sleep(0)
+            own = (len(gc.get_objects()) - before) / 1000
+            gate.set()
+            await bus.idle()
+            await asyncio.gather(*tasks)
+        finally:
+            gc.enable()
+    assert carried <= own + 4, (carried, own)
+
+
+async def test_carried_failures_leave_nothing_for_the_cyclic_collector(
+    registry: Registry,
+) -> None:
+    @observable(listen=["job"])
+    async def fails_later() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("later")
+
+    @observable(listen=["job"], timeout=0.001)
+    async def times_out() -> None:
+        await asyncio.sleep(5)
+
+    async with EventBus(registry) as bus:
+        await bus.emit("job")
+        await bus.idle()
+        gc.collect()
+        gc.disable()
+        try:
+            with capture_logs() as logs:  # kept, not rendered: rendering is not under test
+                for _ in range(20):
+                    await bus.emit("job")
+                await bus.idle()
+            reasons = Counter(log["reason"] for log in logs if log["event"] == "listener_failed")
+            logs.clear()  # the logs hold the exceptions: only what nothing holds is counted
+            unreachable = gc.collect()
+        finally:
+            gc.enable()
+    assert reasons == {"exception": 20, "timeout": 20}
+    assert unreachable == 0
