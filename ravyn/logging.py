@@ -31,7 +31,11 @@ from ravyn.utils.redaction import redact_credentials
 from ravyn.utils.tables import format_table
 
 # uvicorn gives these loggers handlers of their own: they would print in uvicorn's format.
-SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
+# ravyn writes one access line per request, with its request id: the server's own access
+# line would say it again, and cost a request far more than ravyn's (stdlib logging, then
+# structlog's formatter). Silenced even if ``uvicorn --no-access-log`` was forgotten.
+SERVER_ACCESS_LOGGER = "uvicorn.access"
 
 MAX_TRACEBACK_FRAMES = 30
 MAX_TRACEBACK_CHARS = 20_000
@@ -133,6 +137,9 @@ def _install(json: bool | None, level: str | int) -> logging.Handler:
         server_logger.handlers.clear()
         server_logger.propagate = True
         server_logger.setLevel(logging.NOTSET)
+    access_logger = logging.getLogger(SERVER_ACCESS_LOGGER)
+    access_logger.handlers.clear()  # no handler: uvicorn does not even format its line
+    access_logger.propagate = False
     return handler
 
 

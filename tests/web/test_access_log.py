@@ -203,3 +203,24 @@ def test_a_server_killed_with_sigkill_has_written_the_line_of_every_response(
         if '"event":"request"' in line
     ]
     assert [request_id for request_id in written if request_id in ids] == ids
+
+
+def test_one_access_line_per_request_under_uvicorn_too(tmp_path: Path) -> None:
+    """``uvicorn app:app`` logs its own access line unless told ``--no-access-log``; once
+    ravyn configured logging, only ravyn's line (with the request id) is written."""
+    (tmp_path / "app.py").write_text(SERVED_APP)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/ping"
+    log = tmp_path / "server.log"
+    ids = ["first", "second"]
+    with running(
+        "app:app", "--port", str(port), cwd=tmp_path, log=log, program="uvicorn",
+        RAVYN_LOG_JSON="true",
+    ) as server:  # fmt: skip
+        wait_until_serving(url, server)
+        for request_id in ids:
+            assert httpx.get(url, headers={"x-request-id": request_id}).status_code == 200
+        server.wait_for('"request_id":"second"')
+    records = [json.loads(line) for line in server.output.splitlines()]
+    assert [r["request_id"] for r in records if r.get("request_id") in ids] == ids
+    assert not [r for r in records if r.get("logger") == "uvicorn.access"]
