@@ -3,7 +3,7 @@
 A task per listener costs a few microseconds, most of a trivial listener's cost. So the bus
 runs each listener coroutine's first step right away, in the emitter's turn of the event
 loop. Most trivial listeners finish there. One that suspends is handed, already started, to
-a *carrier*: a task kept in a small pool, which keeps driving it concurrently.
+a *carrier*: a task kept in a pool, which keeps driving it concurrently.
 
 Code that captures the current task before its first ``await`` (``asyncio.timeout``,
 ``asyncio.TaskGroup``, anyio cancel scopes) must see the task that will run the rest of the
@@ -85,17 +85,24 @@ class EagerRunner:
     """Runs coroutines eagerly on one event loop; ``on_done(token, exc)`` reports those
     that finish in a carrier.
 
-    At most ``max_idle`` carriers wait in the pool; one that finishes its coroutine when
-    the pool is full ends, so after a burst the pool is back to that size."""
+    A carrier that finishes its coroutine goes back to the pool, so a burst that needed
+    10,000 carriers finds them there the next time instead of making new tasks. The pool
+    keeps ``keep_idle`` carriers for good; beyond that, carriers that no one took for
+    ``trim_after`` seconds end. It never holds more than the most coroutines carried at
+    once, which the bus bounds with ``max_in_flight``.
+    """
 
-    def __init__(self, on_done: OnDone, max_idle: int = 256) -> None:
+    def __init__(self, on_done: OnDone, keep_idle: int = 256, trim_after: float = 1.0) -> None:
         self.loop = asyncio.get_running_loop()
         # Every carrier's own context: its code sets no variable (a listener's steps run
         # in the listener's context), so one shared context spares one object per carrier.
         self.carrier_context = Context()
         self._on_done = on_done
-        self._max_idle = max_idle
-        self._idle: list[_Carrier] = []
+        self._keep_idle = keep_idle
+        self._trim_after = trim_after
+        self._idle: list[_Carrier] = []  # taken from the end: the first ones wait longest
+        self._fewest_idle = 0  # the fewest carriers idle at once since the last trim
+        self._trim: asyncio.TimerHandle | None = None
         self._carriers: set[_Carrier] = set()
 
     def enter(self) -> Session:
@@ -115,7 +122,7 @@ class EagerRunner:
         if session.outer is not None:
             _enter_task(self.loop, session.outer)
         if carrier.cancelling():
-            self._retire(carrier)
+            self._dismiss(carrier)
         else:
             self._idle.append(carrier)
 
@@ -133,51 +140,83 @@ class EagerRunner:
             value = context.run(coro.send, None)
         except StopIteration:
             if carrier.cancelling():
-                self._switch(session, retire=True)
+                self._retire(session)
             return None
         except BaseException as exc:
             if carrier.cancelling():
-                self._switch(session, retire=True)
+                self._retire(session)
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             return exc  # even CancelledError: raised by the listener, not sent to the emitter
-        error = None
         if carrier.cancelling() and carrier.wake is None:
             # The listener cancelled "its" task before that task ever ran: it dies at its
             # first step, so a fresh carrier delivers the cancellation instead.
-            self._switch(session, retire=True)
-            carrier, error = self._new_carrier(), asyncio.CancelledError()
-        else:
-            self._switch(session, retire=False)
-        carrier.hand(coro, context, value, error, token)
+            self._retire(session)
+            carrier = self._new_carrier()
+            carrier.hand(coro, context, value, asyncio.CancelledError(), token)
+            return carrier
+        # It suspended: its carrier goes on with it, the session under another.
+        loop = self.loop
+        _leave_task(loop, carrier)
+        session.carrier = self._take_carrier()
+        _enter_task(loop, session.carrier)
+        carrier.hand(coro, context, value, None, token)
         return carrier
 
     def _take_carrier(self) -> _Carrier:
-        return self._idle.pop() if self._idle else self._new_carrier()
+        idle = self._idle
+        while idle:
+            carrier = idle.pop()
+            if len(idle) < self._fewest_idle:
+                self._fewest_idle = len(idle)
+            if not carrier.cancelling():
+                return carrier
+            self._dismiss(carrier)  # cancelled while idle, by code that kept its task
+        return self._new_carrier()
 
     def _new_carrier(self) -> _Carrier:
         carrier = _Carrier(self)
         self._carriers.add(carrier)
         return carrier
 
-    def _switch(self, session: Session, retire: bool) -> None:
-        """The session's carrier is taken (or cancelled): continue under a fresh one."""
+    def _retire(self, session: Session) -> None:
+        """The listener cancelled the session's carrier: continue under another."""
         old, new = session.carrier, self._take_carrier()
         _leave_task(self.loop, old)
         _enter_task(self.loop, new)
         session.carrier = new
-        if retire:
-            self._retire(old)
+        self._dismiss(old)
 
-    def _retire(self, carrier: _Carrier) -> None:
-        """Drop a carrier the listener cancelled (it would pass that cancellation on to the
-        next listener). Its pending cancellation ends it; one that has not run yet ends
-        without running its coroutine, so it is forgotten here."""
-        if carrier.wake is None:
-            self._carriers.discard(carrier)
+    def _dismiss(self, carrier: _Carrier) -> None:
+        """End a carrier out of the pool: one the pool does not need, or one cancelled by
+        its listener (it would pass that cancellation on to the next listener)."""
+        if carrier.wake is None:  # it has not run: cancelled, it ends at its first step
+            carrier.cancel()
+            self._carriers.discard(carrier)  # its coroutine never runs to forget it
+        elif not carrier.wake.done():
+            carrier.wake.set_result(None)  # woken with nothing to carry, it ends
+
+    def _trim_idle(self) -> None:
+        """End the idle carriers beyond ``keep_idle`` that no one took since the last trim
+        (the first of the pool), and look again later while more than that are idle."""
+        self._trim = None
+        idle = self._idle
+        unused = min(self._fewest_idle, len(idle) - self._keep_idle)
+        if unused > 0:
+            dismissed = idle[:unused]
+            del idle[:unused]
+            for carrier in dismissed:
+                self._dismiss(carrier)
+        self._fewest_idle = len(idle)
+        if len(idle) > self._keep_idle:
+            self._trim = self.loop.call_later(self._trim_after, self._trim_idle)
 
     def cancel(self) -> None:
         """Cancel every carrier: running listeners get CancelledError (and ``on_done``)."""
+        if self._trim is not None:
+            self._trim.cancel()
+            self._trim = None
+        self._idle.clear()
         for carrier in self._carriers:
             carrier.cancel()
 
@@ -190,7 +229,7 @@ class EagerRunner:
 
     async def _carry(self, carrier: _Carrier) -> None:
         """A carrier's life: drive the coroutine it was handed to its end, then wait in the
-        pool for the next one, or end when enough carriers are idle."""
+        pool for the next one, until dismissed or cancelled."""
         idle = self._idle
         try:
             while True:
@@ -199,16 +238,20 @@ class EagerRunner:
                     try:
                         await carrier.wake
                     except asyncio.CancelledError as exc:
-                        if carrier.coro is None:  # the pool is closing
-                            if carrier in idle:
-                                idle.remove(carrier)
-                            return  # not re-raised: its traceback would hold this carrier
+                        if carrier.coro is None:
+                            # The pool is closing (or the idle task was cancelled). Not
+                            # re-raised: its traceback would hold this frame in a cycle.
+                            return
                         carrier.error = exc  # the listener cancelled its own task at once
                     carrier.wake = None
+                    if carrier.coro is None:
+                        return  # dismissed
                 await self._drive(carrier)
-                if len(idle) >= self._max_idle or carrier.cancelling():
-                    return  # enough idle carriers, or one whose task has a cancellation pending
+                if carrier.cancelling():
+                    return  # a cancellation is pending: it would reach the next coroutine
                 idle.append(carrier)
+                if self._trim is None and len(idle) > self._keep_idle:
+                    self._trim = self.loop.call_later(self._trim_after, self._trim_idle)
         finally:
             self._carriers.discard(carrier)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections import Counter
+from contextvars import copy_context
+from typing import Any
 
 import anyio
 import pytest
 from structlog.testing import capture_logs
 
 from ravyn.events import EventBus, Registry, observable
+from ravyn.events.eager import EagerRunner
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -191,3 +194,37 @@ async def test_carried_failures_leave_nothing_for_the_cyclic_collector(
             gc.enable()
     assert reasons == {"exception": 20, "timeout": 20}
     assert unreachable == 0
+
+
+async def test_a_burst_reuses_the_last_bursts_carriers_and_the_pool_shrinks_after() -> None:
+    ended: list[int] = []
+    runner = EagerRunner(lambda token, exc: ended.append(token), keep_idle=2, trim_after=0.05)
+    tasks_seen: list[asyncio.Task[Any] | None] = []
+
+    async def pause() -> None:
+        tasks_seen.append(asyncio.current_task())
+        await asyncio.sleep(0)
+
+    async def burst(size: int) -> set[asyncio.Task[Any] | None]:
+        tasks_seen.clear()
+        ended.clear()
+        session = runner.enter()
+        try:
+            for token in range(size):
+                runner.step(session, pause(), copy_context(), token)
+        finally:
+            runner.exit(session)
+        while len(ended) < size:
+            await asyncio.sleep(0)
+        return set(tasks_seen)
+
+    before = len(asyncio.all_tasks())
+    first = await burst(50)
+    assert len(first) == 50  # each listener had a task of its own
+    assert await burst(50) <= first  # the second burst found them idle: no new task
+    with anyio.fail_after(5):
+        while len(asyncio.all_tasks()) > before + 2:  # dismissed down to keep_idle
+            await asyncio.sleep(0.01)
+    runner.cancel()
+    await runner.wait_closed()
+    assert len(asyncio.all_tasks()) == before
