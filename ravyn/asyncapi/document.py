@@ -1,7 +1,8 @@
 """The AsyncAPI 3.0 document of an app's events, from the registry's catalogue.
 
 A channel per event name and per wildcard pattern listened to; a message per event whose
-payload schema is its senders' return type; a ``send`` operation per sender (route,
+payload schema is its senders' return type (for a sender that declares none, what the
+event's listeners require: ``listener_payloads.py``); a ``send`` operation per sender (route,
 scheduled job, function) and a ``receive`` operation per listener, with its scope
 (``broadcast``: every process; else once per cluster); the Event envelope's headers; and
 the transport's servers.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ravyn.asyncapi.listener_payloads import required_payload, says_nothing
 from ravyn.asyncapi.servers import channel_location, transport_servers
 from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT
 from ravyn.events.listener import listener_name
@@ -46,6 +48,7 @@ def asyncapi_document(app: Any) -> dict[str, Any]:
     bus = app.events
     catalogue = bus.catalogue()
     listeners = bus.registry.listeners
+    listeners_by_name = {listener.name: listener for listener in listeners}
     transport = bus.transport
     senders = {sender.name: sender for sender in bus.registry.senders}
     routes = _sending_routes(app.routes)
@@ -58,9 +61,11 @@ def asyncapi_document(app: Any) -> dict[str, Any]:
         name = entry["name"]
         key = _key(name)
         annotations = [
-            senders[sender].payload_type for sender in entry["senders"] if sender in senders
+            senders[sender].payload_type if sender in senders else Any  # trigger_event
+            for sender in entry["senders"]
         ]
-        messages[key] = _message(name, annotations, components)
+        receivers = [listeners_by_name[listener] for listener in entry["listeners"]]
+        messages[key] = _message(name, annotations, receivers, components)
         channels[key] = _channel(name, [key], transport)
         for sender in entry["senders"]:
             operations[_key(f"send.{name}.{sender}")] = _send(key, sender, routes.get(sender))
@@ -104,20 +109,39 @@ def _sending_routes(routes: list[Any]) -> dict[str, str]:
     return found
 
 
-def _message(name: str, annotations: list[Any], components: Components) -> dict[str, Any]:
-    distinct = []  # two senders of one type describe it once
-    for annotation in annotations:
-        if annotation not in distinct:
-            distinct.append(annotation)
-    schemas = [components.schema(annotation) for annotation in distinct]
-    payload = schemas[0] if len(schemas) == 1 else {"anyOf": schemas} if schemas else {}
+def _message(
+    name: str, annotations: list[Any], listeners: list[Any], components: Components
+) -> dict[str, Any]:
+    """The message of event ``name``: its payload is one of its senders' return types; a
+    sender that declares none (or no sender at all: ``trigger_event``) is described by what
+    the event's listeners bind, when they bind anything."""
+    typed: list[Any] = []  # two senders of one type describe it once
+    untyped: list[Any] = []
+    for annotation in annotations or [Any]:
+        group = untyped if says_nothing(annotation) else typed
+        if annotation not in group:
+            group.append(annotation)
+    required = required_payload(listeners, components) if untyped else None
+    schemas = [
+        components.schema(annotation)
+        for annotation in (typed if required is not None else typed + untyped)
+    ]
+    summary = f"The payload of {name!r}: its sender's return value."
+    if required is not None:  # (a slot for now: Components fills it at finish)
+        schemas.append(required)
+        summary = f"The payload of {name!r}: " + (
+            "its senders' return values; for a sender that declares no type, what its "
+            "listeners require."
+            if typed
+            else "no sender declares its type; what its listeners require."
+        )
     return {
         "name": name,
         "title": name,
-        "summary": f"The payload of {name!r}: its sender's return value.",
+        "summary": summary,
         "headers": HEADERS_SCHEMA,
         "correlationId": {"location": f"$message.header#/{CORRELATION_ID}"},
-        "payload": payload,
+        "payload": schemas[0] if len(schemas) == 1 else {"anyOf": schemas},
     }
 
 

@@ -48,8 +48,19 @@ def event_summaries(document: dict[str, Any]) -> list[EventSummary]:
 
 
 def _fields(schema: dict[str, Any], schemas: dict[str, Any]) -> list[PayloadField] | None:
+    """The payload's fields: of its object schema, or of every member of an ``allOf``
+    (a payload several listeners require); None when it has no fields."""
     ref = schema.get("$ref", "")
     resolved = schemas.get(ref.rpartition("/")[2], {}) if ref else schema
+    members = resolved.get("allOf", [resolved])
+    if len(members) > 1:
+        merged: dict[str, PayloadField] = {}
+        for member in members:
+            for item in _fields(member, schemas) or []:
+                known = merged.setdefault(item.name, item)
+                if item.required and not known.required:  # required by one: required
+                    merged[item.name] = item
+        return list(merged.values()) or None
     properties = resolved.get("properties")
     if not properties:
         return None
@@ -65,6 +76,8 @@ def type_name(schema: dict[str, Any]) -> str:
         return schema["$ref"].rpartition("/")[2]
     if "anyOf" in schema:
         return " | ".join(type_name(member) for member in schema["anyOf"])
+    if "allOf" in schema:  # a property listeners type differently: it must fit each
+        return " & ".join(type_name(member) for member in schema["allOf"])
     if schema.get("type") == "array":
         return f"array of {type_name(schema.get('items', {}))}"
     return str(schema.get("type", "any"))

@@ -54,3 +54,28 @@ def test_events_sample_documents_its_events():
     assert json.loads(client.get("/openapi.json").text)["paths"]["/orders"]["post"]["x-events"] == [
         "order.placed"
     ]
+
+
+def test_untyped_senders_sample_describes_payloads_from_the_listeners():
+    import jsonschema
+
+    module = load_docs_module("docs_src/openapi/untyped_senders.py")
+    client = TestClient(module.app)
+    assert client.post("/refunds", params={"order_id": 3, "amount": 5}).status_code == 201
+    document = client.get("/asyncapi.json").json()
+    assert list(jsonschema.Draft7Validator(official_schema()).iter_errors(document)) == []
+    messages = document["components"]["messages"]
+    assert messages["refund.issued"]["payload"] == {
+        "type": "object",
+        "properties": {
+            "order_id": {"type": "integer"},
+            "money": {"$ref": "#/components/schemas/Money"},
+            "reason": {"type": "string"},
+        },
+        "required": ["order_id", "money"],
+    }
+    assert document["components"]["schemas"]["Money"]["required"] == ["amount", "currency"]
+    assert messages["totals.ready"]["payload"]["required"] == ["day", "orders"]
+    page = client.get("/docs/events").text
+    assert "<code>money</code>: Money" in page
+    assert "<code>reason</code>: string (optional)" in page
