@@ -392,12 +392,16 @@ class Ravyn:
         """The bus's catalogue, and a warning for each route that sends events but that
         this app does not serve (declared, never added: its events are never sent)."""
         catalogue = self.events.catalogue()
-        served = {id(handler) for handler in served_handlers(self.routes)}
+        # by function: a mounted Controller serves copies of its routes, bound to an instance
+        served = {
+            id(getattr(handler.handler, "__func__", handler.handler))
+            for handler in served_handlers(self.routes)
+        }
         unserved: dict[str, list[str]] = {}
         for entry in catalogue["events"]:
             for name in entry["senders"]:
                 route = declared_route(name)
-                if route is not None and id(route) not in served:
+                if route is not None and id(route.handler) not in served:
                     unserved.setdefault(name, []).append(entry["name"])
         catalogue["warnings"] += [
             {
@@ -405,8 +409,7 @@ class Ravyn:
                 "event": events[0],
                 "sender": name,
                 "message": f"{name} sends {', '.join(map(repr, events))} but is not a route "
-                f"of this app, so it never runs: add it (app.add_route(...) or "
-                "Ravyn(routes=[...])).",
+                f"of this app, so it never runs: {_how_to_serve(name)}.",
             }
             for name, events in unserved.items()
         ]
@@ -422,6 +425,16 @@ class Ravyn:
                 logger.debug("no_local_listener", event_name=warning["event"])
                 continue
             logger.warning("event_catalogue_warning", event_name=warning["event"], **details)
+
+
+def _how_to_serve(sender: str) -> str:
+    """What to add to serve the route ``sender`` names: the function, or the class (a
+    Controller) whose method it is."""
+    qualname = sender.partition(":")[2]
+    owner = qualname.rpartition(".")[0]
+    if owner:
+        return f"mount its controller (app.add_route({owner}) or Ravyn(routes=[{owner}]))"
+    return "add it (app.add_route(...) or Ravyn(routes=[...]))"
 
 
 def catalogue_table(catalogue: dict[str, Any]) -> Table:

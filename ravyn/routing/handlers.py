@@ -108,11 +108,14 @@ def mounted_plan(
 
 
 def declared_route(name: str) -> RouteHandler | WebSocketHandler | None:
-    """The module-level route handler that a catalogue name (``module:function``) names, if
-    the name is one (a sender may be any function: only a route can be left unserved)."""
+    """The route handler that a catalogue name names, if the name is one: a module-level
+    function (``module:function``) or a method of a class defined at module level
+    (``module:UserApi.create``, a Controller's). A sender may be any function: only a route
+    can be left unserved."""
     module_name, _, qualname = name.partition(":")
-    module = sys.modules.get(module_name)
-    candidate = getattr(module, qualname, None) if module is not None else None
+    candidate: Any = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        candidate = vars(candidate).get(part) if hasattr(candidate, "__dict__") else None
     return candidate if isinstance(candidate, RouteHandler | WebSocketHandler) else None
 
 
