@@ -15,7 +15,7 @@ import httpx
 
 from tests.support.samples import ROOT
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0  # a server process starting on a loaded machine
 
 
 def environment(**variables: str) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """``ravyn run`` as a user runs it: a real server process answering real requests."""
 
+import functools
 import re
 import ssl
 import subprocess
@@ -12,6 +13,10 @@ from tests.cli.processes import running, wait_until_serving
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(120)
+
+# A first request (a TLS handshake) to a server on a loaded machine may take longer than
+# httpx's 5 s default: the server is up (its startup line was read), so wait for it.
+http_get = functools.partial(httpx.get, timeout=60)
 
 HOME_APP = """\
 from ravyn import Ravyn, get
@@ -49,12 +54,12 @@ def test_without_a_target_serves_main_app_then_app_app(tmp_path):
     port = free_port()
     with running("run", "--port", str(port), cwd=tmp_path, log=tmp_path / "a.log") as server:
         server.wait_for("Uvicorn running on")  # bound, and the app started
-        assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"module": "app"}
+        assert http_get(f"http://127.0.0.1:{port}/").json() == {"module": "app"}
     (tmp_path / "main.py").write_text(HOME_APP.format(module="main"))
     port = free_port()
     with running("run", "--port", str(port), cwd=tmp_path, log=tmp_path / "m.log") as server:
         server.wait_for("Uvicorn running on")  # bound, and the app started
-        assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"module": "main"}
+        assert http_get(f"http://127.0.0.1:{port}/").json() == {"module": "main"}
 
 
 def test_factory_app_dir_env_file_root_path_and_proxy_headers(tmp_path):
@@ -66,7 +71,7 @@ def test_factory_app_dir_env_file_root_path_and_proxy_headers(tmp_path):
     command = ["run", "service:create_app", "--port", str(port), *options]
     with running(*command, cwd=tmp_path, log=tmp_path / "server.log") as server:
         server.wait_for("Uvicorn running on")  # bound, and the app started
-        answer = httpx.get(
+        answer = http_get(
             f"http://127.0.0.1:{port}/whoami", headers={"X-Forwarded-For": "203.0.113.7"}
         ).json()
     assert answer == {
@@ -83,7 +88,7 @@ def test_workers_start_that_many_processes(tmp_path):
     command = ["run", "service:create_app", "--factory", "--port", str(port), "--workers", "2"]
     with running(*command, "--no-proxy-headers", cwd=tmp_path, log=tmp_path / "s.log") as server:
         server.wait_for("Application startup complete", count=2)
-        answer = httpx.get(
+        answer = http_get(
             f"http://127.0.0.1:{port}/whoami", headers={"X-Forwarded-For": "203.0.113.7"}
         ).json()
         pids = set(re.findall(r"Started server process \[(\d+)\]", server.output))
@@ -106,7 +111,7 @@ def test_https_with_a_certificate(tmp_path):
     with running("run", "--port", str(port), *tls, cwd=tmp_path, log=tmp_path / "s.log") as server:
         server.wait_for("Uvicorn running on")  # bound, and the app started
         trusting = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
-        answer = httpx.get(f"https://127.0.0.1:{port}/", verify=trusting)
+        answer = http_get(f"https://127.0.0.1:{port}/", verify=trusting)
     assert answer.json() == {"module": "app"}
 
 
@@ -119,11 +124,11 @@ def test_reload_watches_the_reload_dir(tmp_path: Path):
     options = ["--app-dir", "src", "--reload-dir", "src"]
     with running(*command, *options, cwd=tmp_path, log=tmp_path / "s.log") as server:
         server.wait_for("Application startup complete")  # the socket is bound before
-        assert httpx.get(f"http://127.0.0.1:{port}/whoami").json()["version"] == 1
+        assert http_get(f"http://127.0.0.1:{port}/whoami").json()["version"] == 1
         source.write_text(SERVICE.replace('"version": 1', '"version": 2'))
         server.wait_for("Application startup complete", count=2)
         wait_until_serving(f"http://127.0.0.1:{port}/whoami", server)
-        assert httpx.get(f"http://127.0.0.1:{port}/whoami").json()["version"] == 2
+        assert http_get(f"http://127.0.0.1:{port}/whoami").json()["version"] == 2
 
 
 def test_the_readme_command_serves_the_first_app(tmp_path):
@@ -132,4 +137,4 @@ def test_the_readme_command_serves_the_first_app(tmp_path):
         "run", "docs_src.first_app:app", "--port", str(port), log=tmp_path / "s.log"
     ) as server:
         server.wait_for("Uvicorn running on")  # bound, and the app started
-        assert httpx.get(f"http://127.0.0.1:{port}/").json() == {"hello": "world"}
+        assert http_get(f"http://127.0.0.1:{port}/").json() == {"hello": "world"}
