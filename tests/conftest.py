@@ -7,31 +7,40 @@ import itertools
 import logging
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 import structlog
 
 from tests.support.samples import load_sample
-from tests.support.servers import NATSServer, PostgresServer, RedisServer
+from tests.support.servers import NATSServer, PostgresServer, RedisServer, started, started_in
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real redis-server shared by a session's tests (fails under CI=true if missing)."""
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server.url
-    server.stop()
+    with started(RedisServer(tmp_path_factory.mktemp("redis"))) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")
 def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real nats-server with JetStream shared by a session's tests."""
-    server = NATSServer(tmp_path_factory.mktemp("nats"))
-    server.start()
-    yield server.url
-    server.stop()
+    with started(NATSServer(tmp_path_factory.mktemp("nats"))) as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own (to stop, restart, or find empty)."""
+    yield from started_in(tmp_path / "redis", RedisServer)
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NATSServer]:
+    """A nats-server with JetStream of the test's own."""
+    yield from started_in(tmp_path / "nats", NATSServer)
 
 
 @pytest.fixture(scope="session")

@@ -31,22 +31,14 @@ def accepts_connections(port: int) -> bool:
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture
-def nodes(redis_url: str, tmp_path: Path) -> Iterator[list[int]]:
+def nodes(redis_server: RedisServer, tmp_path: Path) -> Iterator[list[int]]:
     """Two app processes; their ports. uvicorn listens only after the lifespan (bus and
     transport) has started, so an open port means a subscribed process."""
     ports = [free_port(), free_port()]
     processes = []
     for port in ports:
         log = open(tmp_path / f"node-{port}.log", "wb")  # noqa: SIM115 - owned by the process
-        command = [sys.executable, "-m", "tests.bridge.cluster_node", redis_url, str(port)]
+        command = [sys.executable, "-m", "tests.bridge.cluster_node", redis_server.url, str(port)]
         processes.append(subprocess.Popen(command, cwd=REPO, stdout=log, stderr=log))
         log.close()
     yield ports

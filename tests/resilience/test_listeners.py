@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import httpx
 import msgspec
@@ -17,7 +16,6 @@ from ravyn import Ravyn, RetryPolicy, get, observable, post
 from ravyn.events import Registry, use_registry
 from ravyn.resilience import Bulkhead, CircuitBreaker, RateLimiter, circuit_breaker_route
 from tests.resilience.helpers import Gate, wait_until
-from tests.support.servers import RedisServer
 from tests.transports.brokers import RedisBroker
 from tests.web.helpers import serve
 
@@ -137,14 +135,6 @@ def test_an_open_circuit_keeps_the_listener_from_being_called_and_is_counted():
     assert snapshot["refusals"] == {"circuit_breaker": {"payments": 4}}  # 1 route + 3 events
     (counters,) = [c for n, c in snapshot["listeners"].items() if "collect" in n]
     assert (counters["refused"], counters["failed"], counters["delivered"]) == (3, 3, 0)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_with_a_transport_an_open_circuit_dead_letters_the_event(redis_server):

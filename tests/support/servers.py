@@ -18,11 +18,42 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 
 START_TIMEOUT = 10.0
+
+
+class Startable(Protocol):
+    """A server process, or a cluster of them."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+StartableT = TypeVar("StartableT", bound=Startable)
+
+
+@contextmanager
+def started(server: StartableT) -> Iterator[StartableT]:
+    """``server`` started for the block, and stopped after it, whatever happens."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def started_in(directory: Path, make: Callable[[Path], StartableT]) -> Iterator[StartableT]:
+    """A fixture's body (``yield from``): ``make(directory)`` started in that new directory."""
+    directory.mkdir()
+    with started(make(directory)) as server:
+        yield server
 
 
 def free_port() -> int:

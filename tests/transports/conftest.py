@@ -2,66 +2,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from tests.support.clusters import NATSCluster, RedisClusterNodes, RedisSentinels
-from tests.support.servers import NATSServer, RedisServer, Server
+from tests.support.servers import started_in
 
 from .brokers import Broker, MemoryBroker, NATSBroker, Outcomes, RedisBroker, Worker
 
-ServerT = TypeVar("ServerT", bound=Server)
-
-
-def running(server: ServerT) -> Iterator[ServerT]:
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    (tmp_path / "redis").mkdir()
-    yield from running(RedisServer(tmp_path / "redis"))
-
-
-@pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NATSServer]:
-    (tmp_path / "nats").mkdir()
-    yield from running(NATSServer(tmp_path / "nats"))
-
-
-ClusterT = TypeVar("ClusterT", NATSCluster, RedisSentinels, RedisClusterNodes)
-
-
-def running_cluster(cluster: ClusterT) -> Iterator[ClusterT]:
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+# redis_server and nats_server (one per test) are in tests/conftest.py
 
 
 @pytest.fixture
 def nats_cluster(tmp_path: Path) -> Iterator[NATSCluster]:
     """Three nats-server -js nodes routed to each other."""
-    (tmp_path / "nats-cluster").mkdir()
-    yield from running_cluster(NATSCluster(tmp_path / "nats-cluster"))
+    yield from started_in(tmp_path / "nats-cluster", NATSCluster)
 
 
 @pytest.fixture
 def redis_sentinels(tmp_path: Path) -> Iterator[RedisSentinels]:
     """A Redis primary, one replica and three sentinels."""
-    (tmp_path / "sentinel").mkdir()
-    yield from running_cluster(RedisSentinels(tmp_path / "sentinel"))
+    yield from started_in(tmp_path / "sentinel", RedisSentinels)
 
 
 @pytest.fixture
 def redis_cluster(tmp_path: Path) -> Iterator[RedisClusterNodes]:
     """A Redis Cluster of three primaries."""
-    (tmp_path / "redis-cluster").mkdir()
-    yield from running_cluster(RedisClusterNodes(tmp_path / "redis-cluster"))
+    yield from started_in(tmp_path / "redis-cluster", RedisClusterNodes)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

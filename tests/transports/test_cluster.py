@@ -20,6 +20,14 @@ FULFIL = "tests.transports.listeners_app:fulfil_order"
 CRASHY = "tests.transports.listeners_app:hang_the_first_time"
 
 
+async def ready_workers(start_worker: Callable[[], Worker], count: int) -> list[Worker]:
+    """``count`` worker processes, each subscribed on the broker."""
+    workers = [start_worker() for _ in range(count)]
+    for worker in workers:
+        await worker.ready()
+    return workers
+
+
 async def wait_for_the_cluster(broker: Broker, outcomes: Outcomes, events: int) -> None:
     """Until every durable run, every broadcast run (two processes) and every ack is in."""
     await wait_until(lambda: len(outcomes.lines("durable")) >= events, what="durable runs")
@@ -42,10 +50,7 @@ def assert_once_per_cluster_and_once_per_process(
 async def test_durable_once_per_cluster_broadcast_once_per_process(
     broker: Broker, outcomes: Outcomes, start_worker: Callable[[], Worker]
 ) -> None:
-    workers = [start_worker(), start_worker()]
-    for worker in workers:
-        await worker.ready()
-
+    workers = await ready_workers(start_worker, 2)
     async with EventBus(Registry(), transport=broker.transport()) as bus:
         emitted = [await bus.emit("order.placed", {"order": n}) for n in range(20)]
 
@@ -74,8 +79,7 @@ async def test_the_emitter_with_the_listener_shares_it_with_the_cluster_and_runs
     start_worker: Callable[[], Worker],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    worker = start_worker()
-    await worker.ready()
+    [worker] = await ready_workers(start_worker, 1)
     registry = load_the_workers_listeners(outcomes, monkeypatch)
     assert FULFIL in {listener.name for listener in registry.listeners}
 
@@ -91,10 +95,7 @@ async def test_the_emitter_with_the_listener_shares_it_with_the_cluster_and_runs
 async def test_the_event_of_a_killed_consumer_is_redelivered_to_the_survivor(
     broker: Broker, outcomes: Outcomes, start_worker: Callable[[], Worker]
 ) -> None:
-    workers = [start_worker(), start_worker()]
-    for worker in workers:
-        await worker.ready()
-
+    workers = await ready_workers(start_worker, 2)
     async with EventBus(Registry(), transport=broker.transport()) as bus:
         event = await bus.emit("job.crashy", {"n": 1})
     await wait_until(lambda: outcomes.lines("hanging"), what="a worker to take the event")
@@ -113,8 +114,7 @@ async def test_the_event_of_a_killed_consumer_is_redelivered_to_the_survivor(
 async def test_sigterm_drains_and_exits_cleanly(
     broker: Broker, outcomes: Outcomes, start_worker: Callable[[], Worker]
 ) -> None:
-    worker = start_worker()
-    await worker.ready()
+    [worker] = await ready_workers(start_worker, 1)
     async with EventBus(Registry(), transport=broker.transport()) as bus:
         await bus.emit("order.placed", {"order": 1})
     await wait_until(lambda: outcomes.lines("durable"), what="the event to run")

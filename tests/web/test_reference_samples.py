@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -32,12 +31,10 @@ def app_around(module: ModuleType, *handlers: Any) -> Ravyn:
 
 
 @pytest.fixture
-def redis_url(tmp_path, monkeypatch) -> Iterator[str]:
-    server = RedisServer(tmp_path)
-    server.start()
-    monkeypatch.setenv("REDIS_URL", server.url)
-    yield server.url
-    server.stop()
+def redis_url(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A redis-server of the test's own, named in REDIS_URL as the samples read it."""
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    return redis_server.url
 
 
 # -- the observables page -------------------------------------------------------------

@@ -14,14 +14,6 @@ from tests.support.servers import RedisServer
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture
-def redis_url(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server.url
-    server.stop()
-
-
 def test_transport_url_builds_a_transport_with_the_settings_secret(monkeypatch):
     monkeypatch.delenv("RAVYN_EVENT_SECRET", raising=False)
     app = Ravyn(
@@ -40,7 +32,7 @@ def test_the_transport_comes_from_ravyn_event_transport(monkeypatch):
     assert Ravyn().events.transport is None  # the in-memory bus stays the default
 
 
-def test_route_event_is_delivered_back_through_redis(redis_url):
+def test_route_event_is_delivered_back_through_redis(redis_server: RedisServer):
     delivered = threading.Event()
     received: list[Event] = []
     with use_registry(Registry()):
@@ -55,7 +47,7 @@ def test_route_event_is_delivered_back_through_redis(redis_url):
             received.append(event)
             delivered.set()
 
-        app = Ravyn(routes=[place], event_transport=redis_url)
+        app = Ravyn(routes=[place], event_transport=redis_server.url)
 
     with TestClient(app) as client:
         response = client.post("/orders", json={"sku": "pen"}, headers={"x-request-id": "r-9"})
