@@ -120,7 +120,7 @@ def _write_to_stderr(line: _AccessLine | dict[str, Any]) -> None:
     data = bytearray(LINE_CAPACITY)
     _encoder.encode_into(line, data)
     data += b"\n"
-    if descriptor is None:
+    if descriptor is None or stream.closed:  # closed: its number may be another file's now
         stream.write(data.decode())
         stream.flush()
         return

@@ -163,6 +163,26 @@ def test_lines_keep_their_order_with_what_else_the_stream_writes(
     assert json.loads(found[1])["path"] == "/é"
 
 
+def test_a_closed_stderr_refuses_the_line_as_it_would_any_other(
+    stderr: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream closed in place gives its descriptor back: the next file opened may get
+    that number, and must not receive log lines meant for stderr."""
+    configure_logging(json=True, level="INFO")
+    fields = {"method": "GET", "path": "/", "status": 200, "duration_ms": 0.5}
+    stream = open(tmp_path / "stderr.log", "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+    monkeypatch.setattr(sys, "stderr", stream)
+    write_access_line(**fields, request_id="before")
+    descriptor = stream.fileno()
+    stream.close()
+    with open(tmp_path / "data", "w") as other:
+        assert other.fileno() == descriptor  # POSIX gives the lowest free number
+        with pytest.raises(ValueError, match="closed file"):
+            write_access_line(**fields, request_id="after")
+    assert (tmp_path / "data").read_text() == ""
+    assert '"request_id":"before"' in (tmp_path / "stderr.log").read_text()
+
+
 SERVED_APP = """\
 from ravyn import Ravyn, get
 
