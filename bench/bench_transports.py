@@ -10,7 +10,13 @@ PUBLISH/SUBSCRIBE (publishes pipelined by 100), XADD (pipelined by 100) + XREADG
 100 + XACK per batch, nats-py core publish/subscribe, JetStream publish_async (acks awaited
 per 100) + pull fetch(100) + ack.
 
-    python bench/bench_transports.py [--n 20000] [--rounds 2] [--only redis]
+Beside the rates, each side's CPU time per message (`time.process_time`, steadier than a
+rate on a shared machine): the consumer's from the moment it listens, the publisher's from
+its first send. `--backlog` measures the durable consumers alone: N messages are published
+while the consumer is set up but not reading, then it drains them (CPU per message, and the
+drain rate).
+
+    python bench/bench_transports.py [--n 20000] [--rounds 2] [--only redis] [--backlog]
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -48,6 +55,12 @@ SCENARIOS: dict[str, tuple[str | None, float | None]] = {
     "raw nats jetstream": (None, None),
     "ravyn nats durable": ("raw nats jetstream", 0.5),
 }
+DURABLE_SCENARIOS = (
+    "raw redis streams",
+    "ravyn redis durable",
+    "raw nats jetstream",
+    "ravyn nats durable",
+)
 
 
 def stamped(now_ns: int) -> bytes:
@@ -61,26 +74,46 @@ def payload(now_ns: int) -> dict[str, object]:
 
 
 class Recorder:
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, backlog: bool) -> None:
         self.n = n
+        self.backlog = backlog
         self.latencies: list[int] = []
         self.done = asyncio.Event()
+
+    async def ready(self) -> None:
+        """Say the consumer listens; with a backlog, wait until it is published. The
+        consumer's CPU time counts from here."""
+        print("ready", flush=True)
+        if self.backlog:
+            await asyncio.to_thread(sys.stdin.readline)
+        self.first = time.monotonic_ns()
+        self.cpu = time.process_time()
 
     def record(self, sent_ns: int) -> None:
         self.latencies.append(time.monotonic_ns() - sent_ns)
         if len(self.latencies) >= self.n:
-            self.last = time.monotonic_ns()
-            self.done.set()
+            self.finished()
+
+    def finished(self) -> None:
+        self.last = time.monotonic_ns()
+        self.cpu = time.process_time() - self.cpu
+        self.done.set()
 
     async def wait(self) -> dict[str, object]:
         try:
             await asyncio.wait_for(self.done.wait(), TIMEOUT)
         except TimeoutError:
-            self.last = time.monotonic_ns()
-        return {"received": len(self.latencies), "last": self.last, "latencies": self.latencies}
+            self.finished()
+        return {
+            "received": len(self.latencies),
+            "first": self.first,
+            "last": self.last,
+            "cpu": self.cpu,
+            "latencies": self.latencies,
+        }
 
 
-# --- consumers: print "ready", then a JSON result -----------------------------------------
+# --- consumers: say they are ready, then print a JSON result ------------------------------
 
 
 async def consume_raw_redis_pubsub(url: str, recorder: Recorder) -> dict[str, object]:
@@ -89,7 +122,7 @@ async def consume_raw_redis_pubsub(url: str, recorder: Recorder) -> dict[str, ob
     client = redis.Redis.from_url(url)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe("raw:tick")
-    ready()
+    await recorder.ready()
 
     async def read() -> None:
         while not recorder.done.is_set():
@@ -109,7 +142,7 @@ async def consume_raw_redis_streams(url: str, recorder: Recorder) -> dict[str, o
     client = redis.Redis.from_url(url)
     await client.delete("raw:stream")  # nothing left from a previous run
     await client.xgroup_create("raw:stream", "bench", id="$", mkstream=True)
-    ready()
+    await recorder.ready()
 
     async def read() -> None:
         while not recorder.done.is_set():
@@ -137,7 +170,7 @@ async def consume_raw_nats_core(url: str, recorder: Recorder) -> dict[str, objec
 
     await nc.subscribe("raw.tick", cb=on_message)
     await nc.flush()
-    ready()
+    await recorder.ready()
     result = await recorder.wait()
     await nc.close()
     return result
@@ -154,7 +187,7 @@ async def consume_raw_nats_jetstream(url: str, recorder: Recorder) -> dict[str, 
         "raw.js", durable="bench", stream="RAW",
         config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW, max_ack_pending=10_000),
     )  # fmt: skip
-    ready()
+    await recorder.ready()
 
     async def read() -> None:
         while not recorder.done.is_set():
@@ -191,8 +224,13 @@ async def consume_ravyn(
 
     registry = Registry()
     registry.add_listener(Listener(on_tick, (EVENT,), broadcast=broadcast))
+    if recorder.backlog:  # make the consumer group, then read only once the backlog is there
+        async with EventBus(registry, transport=transport_from_url(url, **options(scenario))):
+            pass
+        await recorder.ready()
     async with EventBus(registry, transport=transport_from_url(url, **options(scenario))):
-        ready()
+        if not recorder.backlog:
+            await recorder.ready()
         return await recorder.wait()
 
 
@@ -263,21 +301,18 @@ async def pace(batch: int) -> None:
         await asyncio.sleep(0.001)
 
 
-def ready() -> None:
-    print("ready", flush=True)
-
-
-async def run_role(role: str, scenario: str, url: str, n: int, batch: int) -> None:
+async def run_role(role: str, scenario: str, url: str, n: int, batch: int, backlog: bool) -> None:
     if role == "publish":
+        cpu = time.process_time()
         if scenario.startswith("ravyn"):
             started = await publish_ravyn(url, scenario, n, batch)
         elif "redis" in scenario:
             started = await publish_raw_redis(url, n, "streams" in scenario, batch)
         else:
             started = await publish_raw_nats(url, n, "jetstream" in scenario, batch)
-        print(json.dumps({"started": started}), flush=True)
+        print(json.dumps({"started": started, "cpu": time.process_time() - cpu}), flush=True)
         return
-    recorder = Recorder(n)
+    recorder = Recorder(n, backlog)
     consumers = {
         "raw redis pub/sub": lambda: consume_raw_redis_pubsub(url, recorder),
         "raw redis streams": lambda: consume_raw_redis_streams(url, recorder),
@@ -294,35 +329,43 @@ async def run_role(role: str, scenario: str, url: str, n: int, batch: int) -> No
 # --- orchestration ------------------------------------------------------------------------
 
 
-def spawn(role: str, scenario: str, url: str, n: int, batch: int) -> subprocess.Popen[str]:
+def spawn(
+    role: str, scenario: str, url: str, n: int, batch: int, backlog: bool = False
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable, __file__, "--role", role, "--scenario", scenario, "--url", url,
-            "--n", str(n), "--batch", str(batch),
+            "--n", str(n), "--batch", str(batch), *(["--backlog"] if backlog else []),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
 
 
-def run_pair(scenario: str, url: str, n: int, batch: int) -> tuple[int, dict[str, object]]:
-    """Start the consumer, wait until it listens, run the publisher; both results."""
-    consumer = spawn("consume", scenario, url, n, batch)
+def run_pair(
+    scenario: str, url: str, n: int, batch: int, backlog: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Start the consumer, wait until it listens, run the publisher (with a backlog: then
+    let the consumer read); both results."""
+    consumer = spawn("consume", scenario, url, n, batch, backlog)
     assert consumer.stdout is not None
     if consumer.stdout.readline().strip() != "ready":
         raise RuntimeError(f"{scenario}: the consumer did not start")
     publisher = spawn("publish", scenario, url, n, batch)
     published, _ = publisher.communicate(timeout=TIMEOUT + 20)
-    received, _ = consumer.communicate(timeout=TIMEOUT + 20)
-    started = json.loads(published.strip().splitlines()[-1])["started"]
-    return started, json.loads(received.strip().splitlines()[-1])
+    received, _ = consumer.communicate("go\n", timeout=TIMEOUT + 20)
+    return (
+        json.loads(published.strip().splitlines()[-1]),
+        json.loads(received.strip().splitlines()[-1]),
+    )
 
 
 def measure(scenario: str, url: str, n: int) -> dict[str, float]:
     """Throughput from a burst of n; latency from a paced run (a burst measures queueing)."""
-    started, burst = run_pair(scenario, url, n, BATCH)
-    elapsed = (burst["last"] - started) / 1e9
+    published, burst = run_pair(scenario, url, n, BATCH)
+    elapsed = (burst["last"] - published["started"]) / 1e9
     _, paced = run_pair(scenario, url, PACED, 1)
     percentiles = statistics.quantiles(paced["latencies"], n=100)
     return {
@@ -330,6 +373,19 @@ def measure(scenario: str, url: str, n: int) -> dict[str, float]:
         "rate": burst["received"] / elapsed if elapsed > 0 else 0.0,
         "p50": percentiles[49] / 1000,
         "p99": percentiles[98] / 1000,
+        "consumer": burst["cpu"] / n * 1e6,
+        "publisher": published["cpu"] / n * 1e6,
+    }
+
+
+def measure_backlog(scenario: str, url: str, n: int) -> dict[str, float]:
+    """A durable consumer draining n messages published before it read any."""
+    _, drained = run_pair(scenario, url, n, BATCH, backlog=True)
+    elapsed = (drained["last"] - drained["first"]) / 1e9
+    return {
+        "received": drained["received"],
+        "rate": drained["received"] / elapsed if elapsed > 0 else 0.0,
+        "consumer": drained["cpu"] / n * 1e6,
     }
 
 
@@ -342,6 +398,9 @@ def main() -> None:
     parser.add_argument("--url")
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--only", help="run the scenarios whose name contains this")
+    parser.add_argument(
+        "--backlog", action="store_true", help="durable consumers draining a backlog of n"
+    )
     args = parser.parse_args()
     if args.role:
         import logging
@@ -352,18 +411,23 @@ def main() -> None:
             wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
             logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         )
-        asyncio.run(run_role(args.role, args.scenario, args.url, args.n, args.batch))
+        role = run_role(args.role, args.scenario, args.url, args.n, args.batch, args.backlog)
+        asyncio.run(role)
         return
 
     from tests.support.servers import NATSServer, RedisServer
 
+    scenarios = [
+        scenario
+        for scenario in SCENARIOS
+        if (not args.only or args.only in scenario)
+        and (not args.backlog or scenario in DURABLE_SCENARIOS)
+    ]
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         # Best of `rounds`, scenarios interleaved: other load on the machine then hits the raw
         # clients and ravyn alike instead of skewing one side of a ratio.
-        for round_number, scenario in itertools.product(range(args.rounds), SCENARIOS):
-            if args.only and args.only not in scenario:
-                continue
+        for round_number, scenario in itertools.product(range(args.rounds), scenarios):
             # A fresh server per scenario: no backlog or consumer left from the previous one.
             data = Path(tmp) / f"{round_number}-{scenario}".replace(" ", "_").replace("/", "_")
             data.mkdir()
@@ -372,29 +436,30 @@ def main() -> None:
                 server.command = [*server.command[:-6], "--appendonly", "no", "--save", ""]
             server.start()
             try:
-                r = measure(scenario, server.url, args.n)
+                r = (measure_backlog if args.backlog else measure)(scenario, server.url, args.n)
             finally:
                 server.stop()
             best = results.setdefault(scenario, r)
             results[scenario] = {
                 **max(best, r, key=lambda x: x["rate"]),
-                **{key: min(best[key], r[key]) for key in ("p50", "p99")},
+                **{key: min(best[key], r[key]) for key in r if key not in ("rate", "received")},
             }
-            print(
-                f"{scenario:<24} {r['rate']:>10,.0f} ev/s   p50 {r['p50']:>8,.0f} us   "
-                f"p99 {r['p99']:>8,.0f} us   ({r['received']}/{args.n})",
-                flush=True,
-            )
+            print(f"{scenario:<24} {row(r)}   ({r['received']}/{args.n})", flush=True)
 
     print(
-        f"\nSummary, best of {args.rounds}: {args.n} messages of {PAYLOAD_SIZE} bytes as fast as "
-        f"possible (events/s), then {PACED} at one per ms (latency); publisher and consumer "
-        "in two processes"
+        f"\nSummary, best of {args.rounds}: "
+        + (
+            f"durable consumers draining {args.n} messages of {PAYLOAD_SIZE} bytes published "
+            "before they read (events/s, consumer CPU per event)"
+            if args.backlog
+            else f"{args.n} messages of {PAYLOAD_SIZE} bytes as fast as possible (events/s, "
+            f"CPU per event of each side), then {PACED} at one per ms (latency); publisher "
+            "and consumer in two processes"
+        )
     )
-    header = ("scenario", "events/s", "p50 us", "p99 us", "vs raw", "target")
-    widths = (-24, 10, 8, 8, 7, 7)
-    cells = zip(header, widths, strict=True)
-    print(" ".join(f"{text:>{w}}" if w > 0 else f"{text:<{-w}}" for text, w in cells))
+    columns = COLUMNS[: 2 if args.backlog else len(COLUMNS)]
+    header = ["scenario".ljust(24), *(f"{title:>{width}}" for title, _, width in columns)]
+    print(" ".join([*header, f"{'vs raw':>7}", f"{'target':>7}"]))
     for scenario, r in results.items():
         baseline, target = SCENARIOS[scenario]
         ratio = ""
@@ -403,9 +468,27 @@ def main() -> None:
             ratio = f"{value:.2f}x"
             ratio += "" if target is None else (" ok" if value >= target else " LOW")
         print(
-            f"{scenario:<24} {r['rate']:>10,.0f} {r['p50']:>8,.0f} {r['p99']:>8,.0f} "
-            f"{ratio:>7} {'' if target is None else f'{target}x':>7}"
+            f"{scenario:<24} {row(r, columns)} {ratio:>7} "
+            f"{'' if target is None else f'{target}x':>7}"
         )
+
+
+# (title, key, width) of the summary's figures
+COLUMNS = [
+    ("events/s", "rate", 10),
+    ("cons us", "consumer", 8),
+    ("pub us", "publisher", 8),
+    ("p50 us", "p50", 8),
+    ("p99 us", "p99", 8),
+]
+
+
+def row(r: dict[str, float], columns: list[tuple[str, str, int]] = COLUMNS) -> str:
+    return " ".join(
+        f"{r[key]:>{width},.{1 if key in ('consumer', 'publisher') else 0}f}"
+        for _, key, width in columns
+        if key in r
+    )
 
 
 if __name__ == "__main__":
