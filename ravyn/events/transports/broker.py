@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
@@ -348,6 +349,17 @@ class BrokerTransport(ABC):
         return f"{self.title} at {self.address} refused the transport's set-up: {exc!r}"
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _client_library(self, module: str, package: str) -> Any:
+        """The broker's client library, imported only when the transport starts (so ravyn
+        imports without it), or an ImportError naming the extra that installs it."""
+        try:
+            return importlib.import_module(module)
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise ImportError(
+                f"the {self.title} event transport needs {package}: install ravyn with its "
+                f"'{self.kind}' extra"
+            ) from None
 
     def _frames(self, batch: list[Outgoing]) -> list[tuple[str, bytes]]:
         """(event name, message) for the broadcast side: the batch's events of each name in

@@ -55,16 +55,6 @@ INVALID_SUBJECT_TOKEN = re.compile(r"(^|\.)(\*|>)?($|\.)|[\s*>]")
 MESSAGE_ID_HEADER = "Nats-Msg-Id"
 
 
-def _import_nats() -> Any:
-    try:
-        import nats
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise ImportError(
-            "the NATS event transport needs nats-py: install ravyn with its 'nats' extra"
-        ) from None
-    return nats
-
-
 def durable_name(listener_name: str) -> str:
     """A JetStream consumer name for a listener: readable, valid, and unique per listener."""
     digest = hashlib.sha256(listener_name.encode()).hexdigest()[:10]
@@ -132,7 +122,7 @@ class NATSTransport(BrokerTransport):
             raise RuntimeError(
                 "acquire_once on NATS needs JetStream: NATSTransport(jetstream=True)"
             )
-        nats = _import_nats()
+        nats = self._client_library("nats", "nats-py")
         try:
             bucket = await self._once_bucket()
             await bucket.create(
@@ -149,7 +139,7 @@ class NATSTransport(BrokerTransport):
     # --- broker hooks ----------------------------------------------------------------------
 
     async def _connect(self) -> None:
-        nats = _import_nats()
+        nats = self._client_library("nats", "nats-py")
         # Once connected, reconnect forever; the first connection gets `connect_timeout`.
         self._nc = connection = await asyncio.wait_for(
             nats.connect(

@@ -84,16 +84,6 @@ class Entry:
     delivery: int
 
 
-def _import_redis() -> Any:
-    try:
-        import redis.asyncio as redis_asyncio
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise ImportError(
-            "the Redis event transport needs redis-py: install ravyn with its 'redis' extra"
-        ) from None
-    return redis_asyncio
-
-
 class RedisTransport(BrokerTransport):
     kind = "redis"
     title = "Redis"
@@ -164,7 +154,7 @@ class RedisTransport(BrokerTransport):
     # --- broker hooks ----------------------------------------------------------------------
 
     async def _connect(self) -> None:
-        redis_asyncio = _import_redis()
+        redis_asyncio = self._client_library("redis.asyncio", "redis-py")
         self._response_error = redis_asyncio.ResponseError
         self._client = redis_client(self.url)
         self._publish_script = self._client.register_script(PUBLISH_SCRIPT)
