@@ -105,7 +105,9 @@ class Deliveries:
 
     async def durable(self, listener: Listener, data: bytes, delivery: int) -> Settlement:
         """Run `listener` for this message; `delivery` counts from 1."""
-        admitted = await self._admit(listener, data, delivery)
+        admitted = self._admit(listener, data, delivery)
+        if self._first_sight is not None:
+            admitted = await self._unless_replayed(listener, admitted, delivery)
         if isinstance(admitted, Settlement):
             return admitted
         try:
@@ -114,9 +116,10 @@ class Deliveries:
             return self._failed(admitted, listener, delivery, exc)
         return ACK
 
-    async def _admit(self, listener: Listener, data: bytes, delivery: int) -> Event | Settlement:
+    def _admit(self, listener: Listener, data: bytes, delivery: int) -> Event | Settlement:
         """The event to run, or what becomes of a message that must not run (refused, not
-        the listener's, a replay, delivered too often)."""
+        the listener's, delivered too often). Synchronous: a batch admits its messages
+        without a coroutine each."""
         try:
             event = self.codec.decode(data)
         except DecodeError as exc:
@@ -126,22 +129,6 @@ class Deliveries:
             matches(pattern, event.name) for pattern in listener.events
         ):
             return ACK  # a broker wildcard wider than the listener's pattern
-        if (
-            self._first_sight is not None
-            and delivery == 1  # a redelivery of the same message is not a replay
-            and not await self._first_sight(
-                f"replay:{listener.name}:{event.id}", self._replay_window
-            )
-        ):
-            logger.warning(
-                "event_replay_refused",
-                transport=self.transport,
-                event_name=event.name,
-                event_id=event.id,
-                listener=listener.name,
-                reason="this listener already received this event id within replay_window",
-            )
-            return ACK
         if delivery > self.max_deliveries:
             error = (
                 f"delivered {delivery - 1} times without an outcome (its consumers died or "
@@ -150,6 +137,28 @@ class Deliveries:
             self._dead(event, listener, delivery, error)
             return Settlement(Verdict.DEAD, error=error)
         return event
+
+    async def _unless_replayed(
+        self, listener: Listener, admitted: Event | Settlement, delivery: int
+    ) -> Event | Settlement:
+        """With `replay_window`: ACK (not run) for a new message whose event id this listener
+        already received within the window."""
+        if (
+            isinstance(admitted, Settlement)
+            or self._first_sight is None
+            or delivery != 1  # a redelivery of the same message is not a replay
+            or await self._first_sight(f"replay:{listener.name}:{admitted.id}", self._replay_window)
+        ):
+            return admitted
+        logger.warning(
+            "event_replay_refused",
+            transport=self.transport,
+            event_name=admitted.name,
+            event_id=admitted.id,
+            listener=listener.name,
+            reason="this listener already received this event id within replay_window",
+        )
+        return ACK
 
     def _failed(
         self, event: Event, listener: Listener, delivery: int, exc: Exception
@@ -176,47 +185,59 @@ class Deliveries:
         listener that runs past the visibility timeout (Redis) or ack wait (NATS) gets a
         second copy in another process.
         """
-        heartbeat = asyncio.create_task(self._keep_alive(listener, keep_alive, every))
+        # A timer, not a task per batch: most batches end long before the first beat.
+        beating: list[asyncio.Task[None]] = []
+        timer = asyncio.get_running_loop().call_later(
+            every,
+            lambda: beating.append(
+                asyncio.create_task(self._keep_alive(listener, keep_alive, every))
+            ),
+        )
         try:
             if listener.policy.max_concurrency == 1 or len(messages) == 1:
                 return [await self.durable(listener, data, delivery) for data, delivery in messages]
             return await self._run_together(listener, messages)
         finally:
-            heartbeat.cancel()
+            timer.cancel()
+            for heartbeat in beating:
+                heartbeat.cancel()
 
     async def _run_together(
         self, listener: Listener, messages: list[tuple[bytes, int]]
     ) -> list[Settlement]:
-        if self._first_sight is None:  # nothing to wait for: no task per message
-            admitted = [await self._admit(listener, data, delivery) for data, delivery in messages]
-        else:  # one replay check per message, round trips together
+        admitted = [self._admit(listener, data, delivery) for data, delivery in messages]
+        if self._first_sight is not None:  # one replay check per message, round trips together
             admitted = await asyncio.gather(
-                *(self._admit(listener, data, delivery) for data, delivery in messages)
+                *(
+                    self._unless_replayed(listener, outcome, delivery)
+                    for outcome, (_, delivery) in zip(admitted, messages, strict=True)
+                )
             )
-        settlements: list[Settlement] = []
-        runnable: list[tuple[int, Event, int]] = []  # position, event, delivery
-        for position, (outcome, (_, delivery)) in enumerate(zip(admitted, messages, strict=True)):
-            if isinstance(outcome, Settlement):
-                settlements.append(outcome)
-            else:
-                settlements.append(ACK)
-                runnable.append((position, outcome, delivery))
-        if not runnable:
+        events = [outcome for outcome in admitted if not isinstance(outcome, Settlement)]
+        settlements = [outcome if isinstance(outcome, Settlement) else ACK for outcome in admitted]
+        if not events:
             return settlements
-        errors = await self.receiver.deliver_many([event for _, event, _ in runnable], listener)
-        for (position, event, delivery), error in zip(runnable, errors, strict=True):
+        errors = await self.receiver.deliver_many(events, listener)
+        if errors.count(None) == len(errors):  # the usual batch: every listener call returned
+            return settlements
+        positions = [
+            position
+            for position, outcome in enumerate(admitted)
+            if not isinstance(outcome, Settlement)
+        ]
+        for position, event, error in zip(positions, events, errors, strict=True):
             if error is None:
                 continue
             if not isinstance(error, Exception):
                 raise error  # a cancellation: the batch stays unsettled, to be delivered again
-            settlements[position] = self._failed(event, listener, delivery, error)
+            settlements[position] = self._failed(event, listener, messages[position][1], error)
         return settlements
 
     async def _keep_alive(
         self, listener: Listener, keep_alive: Callable[[], Awaitable[object]], every: float
     ) -> None:
+        """Tell the broker now, then every `every` seconds, until cancelled."""
         while True:
-            await asyncio.sleep(every)
             try:
                 await keep_alive()
             except Exception as exc:  # the broker may redeliver: at-least-once still holds
@@ -226,6 +247,7 @@ class Deliveries:
                     listener=listener.name,
                     error=repr(exc),
                 )
+            await asyncio.sleep(every)
 
     def _dead(self, event: Event, listener: Listener, delivery: int, error: str) -> None:
         logger.error(

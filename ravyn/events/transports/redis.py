@@ -29,10 +29,10 @@ import socket
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Unpack
 
+import msgspec
 import structlog
 
 from ravyn.events.registry import is_pattern, matches
@@ -74,9 +74,10 @@ return n
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A stream entry taken by a consumer group."""
+class Entry(msgspec.Struct, frozen=True, gc=False):
+    """A stream entry taken by a consumer group. A Struct: a frozen dataclass costs about
+    five times as much to make, once per entry read (and it holds no container: the
+    garbage collector need not track it)."""
 
     stream: str
     id: bytes
@@ -292,11 +293,13 @@ class RedisConsumer(DurableConsumer[Entry]):
             logger.warning("consumer_group_lost", listener=self.listener.name)
             await transport._create_groups(self.listener.name, dict.fromkeys(self.streams, "0"))
             return []
-        return [
-            Entry(stream.decode(), entry_id, fields.get(b"data", b""), 1)
-            for stream, entries in reply or ()
-            for entry_id, fields in entries
-        ]
+        batch: list[Entry] = []
+        for stream, entries in reply or ():
+            name = stream.decode()
+            batch += [
+                Entry(name, entry_id, fields.get(b"data", b""), 1) for entry_id, fields in entries
+            ]
+        return batch
 
     def received(self, message: Entry) -> tuple[bytes, int]:
         return message.data, message.delivery
@@ -311,7 +314,14 @@ class RedisConsumer(DurableConsumer[Entry]):
 
     async def settle(self, batch: Sequence[Entry], settlements: Sequence[Settlement]) -> None:
         transport = self.transport
-        pipe = transport._require_client().pipeline(transaction=False)
+        client = transport._require_client()
+        by_stream = _ids_by_stream(batch)
+        if len(by_stream) == 1 and all(item.verdict is Verdict.ACK for item in settlements):
+            # The usual batch: one XACK of every id, without a pipeline's own cost.
+            [(stream, ids)] = by_stream.items()
+            await client.xack(stream, self.listener.name, *ids)
+            return
+        pipe = client.pipeline(transaction=False)
         for entry, settlement in zip(batch, settlements, strict=True):
             if settlement.verdict is Verdict.DEAD:
                 pipe.xadd(
@@ -328,7 +338,7 @@ class RedisConsumer(DurableConsumer[Entry]):
                     maxlen=transport.dead_letter_maxlen,
                     approximate=True,
                 )
-        for stream, ids in _ids_by_stream(batch).items():
+        for stream, ids in by_stream.items():
             pipe.xack(stream, self.listener.name, *ids)
         await pipe.execute()
 
@@ -418,5 +428,9 @@ class RedisFeed(BroadcastFeed):
 def _ids_by_stream(batch: Sequence[Entry]) -> dict[str, list[Any]]:
     by_stream: dict[str, list[Any]] = {}
     for entry in batch:
-        by_stream.setdefault(entry.stream, []).append(entry.id)
+        ids = by_stream.get(entry.stream)
+        if ids is None:
+            by_stream[entry.stream] = [entry.id]
+        else:
+            ids.append(entry.id)
     return by_stream
