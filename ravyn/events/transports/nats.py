@@ -36,6 +36,7 @@ import structlog
 from ravyn.events.transports.broker import BrokerOptions, BrokerTransport, DurableConsumer
 from ravyn.events.transports.contract import TransportUnavailable
 from ravyn.events.transports.delivery import Settlement, Verdict
+from ravyn.events.transports.nats_publish import BatchPublish
 from ravyn.events.transports.nats_pull import BatchPull
 from ravyn.events.transports.outbox import Outgoing
 from ravyn.events.transports.subscriptions import as_subject
@@ -103,6 +104,7 @@ class NATSTransport(BrokerTransport):
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._subscriptions: list[Any] = []
+        self._publishes: BatchPublish | None = None  # with JetStream
 
     @property
     def address(self) -> str:
@@ -159,6 +161,8 @@ class NATSTransport(BrokerTransport):
         if self.jetstream:
             self._js = self._require_connection().jetstream()
             await self._declare_streams()
+            self._publishes = BatchPublish(self._require_connection())
+            await self._publishes.subscribe()
 
     async def _subscribe_durable(self, listener: Listener, names: tuple[str, ...]) -> None:
         if self.jetstream:
@@ -214,17 +218,16 @@ class NATSTransport(BrokerTransport):
             raise TransportUnavailable(f"NATS at {self.address} is unreachable (reconnecting)")
         for name, frame in self._frames(batch):
             await nc.publish(self.core_subject(name), frame)
-        if self._js is None:
+        if self._publishes is None:
             return
-        # Publish the whole batch, then await the acks together. The message id lets the
-        # server drop the copy a retried batch may send again.
-        acks = [
-            await self._js.publish_async(
-                self.subject(event.name), data, headers={MESSAGE_ID_HEADER: event.id}
-            )
-            for event, data in batch
-        ]
-        await asyncio.wait_for(asyncio.gather(*acks), self.publish_timeout)
+        # The message id lets the server drop the copy a retried batch may send again.
+        await self._publishes.publish(
+            [
+                (self.subject(event.name), data, {MESSAGE_ID_HEADER: event.id})
+                for event, data in batch
+            ],
+            self.publish_timeout,
+        )
 
     async def _stop_receiving(self) -> None:
         for subscription in self._subscriptions:
@@ -236,6 +239,7 @@ class NATSTransport(BrokerTransport):
             await self._nc.close()  # flushes the acks already written
             self._nc = None
             self._js = None
+            self._publishes = None
 
     # --- JetStream -------------------------------------------------------------------------
 
