@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ravyn.events import Event, EventBus, Listener, Registry
+from tests.support.servers import NATSServer
 
 from .brokers import Broker, wait_until
 
@@ -69,3 +70,48 @@ def test_a_memory_url_names_a_broker_shared_in_the_process() -> None:
     other = transport_from_url("memory://")
     assert isinstance(first, MemoryTransport) and isinstance(other, MemoryTransport)
     assert first.broker is second.broker and other.broker is not first.broker
+
+
+@pytest.mark.parametrize(
+    ("reply", "count"),
+    [
+        ("$JS.ACK.RAVYN_EVENTS.c.3.10.9.1700000000000000000.5", 3),
+        ("$JS.ACK.hub.ACCHASH.RAVYN_EVENTS.c.7.10.9.1700000000000000000.5.r4nd", 7),
+    ],
+    ids=["v1", "v2 (domain, account)"],
+)
+def test_the_delivery_count_is_read_from_either_form_of_jetstream_reply(
+    reply: str, count: int
+) -> None:
+    from nats.aio.msg import Msg
+
+    from ravyn.events.transports.nats import delivery_count
+
+    message = Msg(_client=None, subject="ravyn.events.a", reply=reply)  # type: ignore[arg-type]
+    assert delivery_count(message) == count == message.metadata.num_delivered
+
+
+async def test_a_batch_counts_as_sent_only_when_the_stream_stored_every_message(
+    nats_server: NATSServer,
+) -> None:
+    import nats
+
+    from ravyn.events.transports import TransportUnavailable
+    from ravyn.events.transports.nats_publish import BatchPublish
+
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name="KEPT", subjects=["kept.>"])
+        publishes = BatchPublish(nc)
+        await publishes.subscribe()
+        await publishes.publish([("kept.a", b"1", {}), ("kept.b", b"2", {})], timeout=5)
+        assert (await js.stream_info("KEPT")).state.messages == 2
+        # No stream keeps "lost.x": the server answers 503, and the batch is refused whole.
+        with pytest.raises(TransportUnavailable, match="503"):
+            await publishes.publish([("kept.c", b"3", {}), ("lost.x", b"4", {})], timeout=5)
+        # The next batch is judged by its own answers, not the late ones of the last.
+        await publishes.publish([("kept.d", b"5", {})], timeout=5)
+        assert (await js.stream_info("KEPT")).state.messages == 4
+    finally:
+        await nc.close()

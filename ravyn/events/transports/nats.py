@@ -56,6 +56,19 @@ INVALID_SUBJECT_TOKEN = re.compile(r"(^|\.)(\*|>)?($|\.)|[\s*>]")
 MESSAGE_ID_HEADER = "Nats-Msg-Id"
 
 
+def delivery_count(message: Msg) -> int:
+    """How many times JetStream delivered the message, read from its reply subject:
+    `$JS.ACK.<stream>.<consumer>.<count>.<stream seq>.<consumer seq>.<time>.<pending>`, or
+    with `<domain>.<account hash>` before the stream. nats-py's `metadata` makes two
+    dataclasses and a datetime of it, several µs per message."""
+    tokens = (message.reply or "").split(".")
+    if tokens[:2] == ["$JS", "ACK"]:
+        count = tokens[4] if len(tokens) == 9 else tokens[6] if len(tokens) >= 11 else ""
+        if count.isdigit():
+            return int(count)
+    return message.metadata.num_delivered  # raises: not a JetStream message
+
+
 def durable_name(listener_name: str) -> str:
     """A JetStream consumer name for a listener: readable, valid, and unique per listener."""
     digest = hashlib.sha256(listener_name.encode()).hexdigest()[:10]
@@ -382,7 +395,7 @@ class NATSConsumer(DurableConsumer["Msg"]):
         return messages
 
     def received(self, message: Msg) -> tuple[bytes, int]:
-        return message.data, message.metadata.num_delivered
+        return message.data, delivery_count(message)
 
     async def keep_alive(self, batch: Sequence[Msg]) -> None:
         await asyncio.gather(*(message.in_progress() for message in batch))
