@@ -10,11 +10,13 @@ PUBLISH/SUBSCRIBE (publishes pipelined by 100), XADD (pipelined by 100) + XREADG
 100 + XACK per batch, nats-py core publish/subscribe, JetStream publish_async (acks awaited
 per 100) + pull fetch(100) + ack.
 
-Beside the rates, each side's CPU time per message (`time.process_time`, steadier than a
-rate on a shared machine): the consumer's from the moment it listens, the publisher's from
-its first send. `--backlog` measures the durable consumers alone: N messages are published
-while the consumer is set up but not reading, then it drains them (CPU per message, and the
-drain rate).
+Beside the rates, the CPU time per message of each process: the consumer's from the moment
+it listens and the publisher's from its first send (`time.process_time`), the server's over
+the whole burst (/proc, 10 ms ticks). On a shared machine the rates move with the other
+load; the CPU a message costs the three processes together ("cpu vs raw": the raw clients'
+total over ravyn's) is what the rate would be where CPU is the bound. `--backlog` measures
+the durable consumers alone: N messages are published while the consumer is set up but not
+reading, then it drains them (CPU per message, and the drain rate).
 
     python bench/bench_transports.py [--n 20000] [--rounds 2] [--only redis] [--backlog]
 """
@@ -234,15 +236,15 @@ async def consume_ravyn(
         return await recorder.wait()
 
 
-# --- publishers: print the send start time ------------------------------------------------
+# --- publishers: return the send start time and CPU time --------------------------------
 
 
-async def publish_raw_redis(url: str, n: int, stream: bool, batch: int) -> int:
+async def publish_raw_redis(url: str, n: int, stream: bool, batch: int) -> tuple[int, float]:
     import redis.asyncio as redis
 
     client = redis.Redis.from_url(url)
     await client.ping()
-    started = time.monotonic_ns()
+    started, cpu = time.monotonic_ns(), time.process_time()
     for start in range(0, n, batch):
         await pace(batch)
         pipe = client.pipeline(transaction=False)
@@ -254,15 +256,15 @@ async def publish_raw_redis(url: str, n: int, stream: bool, batch: int) -> int:
                 pipe.publish("raw:tick", stamped(time.monotonic_ns()))
         await pipe.execute()
     await client.aclose()
-    return started
+    return started, cpu
 
 
-async def publish_raw_nats(url: str, n: int, jetstream: bool, batch: int) -> int:
+async def publish_raw_nats(url: str, n: int, jetstream: bool, batch: int) -> tuple[int, float]:
     import nats
 
     nc = await nats.connect(url)
     js = nc.jetstream()
-    started = time.monotonic_ns()
+    started, cpu = time.monotonic_ns(), time.process_time()
     for start in range(0, n, batch):
         await pace(batch)
         if jetstream:
@@ -278,21 +280,21 @@ async def publish_raw_nats(url: str, n: int, jetstream: bool, batch: int) -> int
                 await nc.flush()
     await nc.flush()
     await nc.close()
-    return started
+    return started, cpu
 
 
-async def publish_ravyn(url: str, scenario: str, n: int, batch: int) -> int:
+async def publish_ravyn(url: str, scenario: str, n: int, batch: int) -> tuple[int, float]:
     from ravyn.events.bus import EventBus
     from ravyn.events.registry import Registry
     from ravyn.events.transports import transport_from_url
 
     transport = transport_from_url(url, **options(scenario))
     async with EventBus(Registry(), transport=transport, grace_period=30.0) as bus:
-        started = time.monotonic_ns()
+        started, cpu = time.monotonic_ns(), time.process_time()
         for _ in range(n):
             await pace(batch)
             await bus.emit(EVENT, payload(time.monotonic_ns()))
-    return started
+    return started, cpu
 
 
 async def pace(batch: int) -> None:
@@ -303,13 +305,14 @@ async def pace(batch: int) -> None:
 
 async def run_role(role: str, scenario: str, url: str, n: int, batch: int, backlog: bool) -> None:
     if role == "publish":
-        cpu = time.process_time()
+        # Each publisher returns when the server has everything: its monotonic time and CPU
+        # time at the first send.
         if scenario.startswith("ravyn"):
-            started = await publish_ravyn(url, scenario, n, batch)
+            started, cpu = await publish_ravyn(url, scenario, n, batch)
         elif "redis" in scenario:
-            started = await publish_raw_redis(url, n, "streams" in scenario, batch)
+            started, cpu = await publish_raw_redis(url, n, "streams" in scenario, batch)
         else:
-            started = await publish_raw_nats(url, n, "jetstream" in scenario, batch)
+            started, cpu = await publish_raw_nats(url, n, "jetstream" in scenario, batch)
         print(json.dumps({"started": started, "cpu": time.process_time() - cpu}), flush=True)
         return
     recorder = Recorder(n, backlog)
@@ -362,9 +365,17 @@ def run_pair(
     )
 
 
-def measure(scenario: str, url: str, n: int) -> dict[str, float]:
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(scenario: str, url: str, n: int, server_pid: int) -> dict[str, float]:
     """Throughput from a burst of n; latency from a paced run (a burst measures queueing)."""
+    server_cpu = process_cpu(server_pid)
     published, burst = run_pair(scenario, url, n, BATCH)
+    server_cpu = process_cpu(server_pid) - server_cpu
     elapsed = (burst["last"] - published["started"]) / 1e9
     _, paced = run_pair(scenario, url, PACED, 1)
     percentiles = statistics.quantiles(paced["latencies"], n=100)
@@ -375,10 +386,11 @@ def measure(scenario: str, url: str, n: int) -> dict[str, float]:
         "p99": percentiles[98] / 1000,
         "consumer": burst["cpu"] / n * 1e6,
         "publisher": published["cpu"] / n * 1e6,
+        "server": server_cpu / n * 1e6,
     }
 
 
-def measure_backlog(scenario: str, url: str, n: int) -> dict[str, float]:
+def measure_backlog(scenario: str, url: str, n: int, server_pid: int) -> dict[str, float]:
     """A durable consumer draining n messages published before it read any."""
     _, drained = run_pair(scenario, url, n, BATCH, backlog=True)
     elapsed = (drained["last"] - drained["first"]) / 1e9
@@ -436,7 +448,9 @@ def main() -> None:
                 server.command = [*server.command[:-6], "--appendonly", "no", "--save", ""]
             server.start()
             try:
-                r = (measure_backlog if args.backlog else measure)(scenario, server.url, args.n)
+                assert server.process is not None
+                measured = measure_backlog if args.backlog else measure
+                r = measured(scenario, server.url, args.n, server.process.pid)
             finally:
                 server.stop()
             best = results.setdefault(scenario, r)
@@ -459,16 +473,19 @@ def main() -> None:
     )
     columns = COLUMNS[: 2 if args.backlog else len(COLUMNS)]
     header = ["scenario".ljust(24), *(f"{title:>{width}}" for title, _, width in columns)]
-    print(" ".join([*header, f"{'vs raw':>7}", f"{'target':>7}"]))
+    print(" ".join([*header, f"{'vs raw':>11}", f"{'cpu vs raw':>11}", f"{'target':>7}"]))
     for scenario, r in results.items():
         baseline, target = SCENARIOS[scenario]
-        ratio = ""
-        if baseline in results and results[baseline]["rate"]:
-            value = r["rate"] / results[baseline]["rate"]
-            ratio = f"{value:.2f}x"
-            ratio += "" if target is None else (" ok" if value >= target else " LOW")
+        ratios = ["", ""]
+        if baseline in results:
+            raw = results[baseline]
+            cpu = [sum(x.get(key, 0.0) for key in CPU_KEYS) for x in (raw, r)]
+            for i, value in enumerate((r["rate"] / raw["rate"], cpu[0] / cpu[1])):
+                ratios[i] = f"{value:.2f}x" + (
+                    "" if target is None else (" ok" if value >= target else " LOW")
+                )
         print(
-            f"{scenario:<24} {row(r, columns)} {ratio:>7} "
+            f"{scenario:<24} {row(r, columns)} {ratios[0]:>11} {ratios[1]:>11} "
             f"{'' if target is None else f'{target}x':>7}"
         )
 
@@ -478,14 +495,18 @@ COLUMNS = [
     ("events/s", "rate", 10),
     ("cons us", "consumer", 8),
     ("pub us", "publisher", 8),
+    ("srv us", "server", 8),
     ("p50 us", "p50", 8),
     ("p99 us", "p99", 8),
 ]
 
 
+CPU_KEYS = ("consumer", "publisher", "server")
+
+
 def row(r: dict[str, float], columns: list[tuple[str, str, int]] = COLUMNS) -> str:
     return " ".join(
-        f"{r[key]:>{width},.{1 if key in ('consumer', 'publisher') else 0}f}"
+        f"{r[key]:>{width},.{1 if key in CPU_KEYS else 0}f}"
         for _, key, width in columns
         if key in r
     )
