@@ -332,6 +332,10 @@ async def run_role(role: str, scenario: str, url: str, n: int, batch: int, backl
 # --- orchestration ------------------------------------------------------------------------
 
 
+CALLER_PATH = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+"""Kept after this checkout in the processes the bench starts (to hide hiredis, say)."""
+
+
 def spawn(
     role: str, scenario: str, url: str, n: int, batch: int, backlog: bool = False
 ) -> subprocess.Popen[str]:
@@ -343,7 +347,7 @@ def spawn(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *CALLER_PATH])},
     )  # fmt: skip
 
 
