@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from ravyn.events import Event, EventBus, Listener, Registry
-from tests.support.servers import NATSServer
+from tests.support.servers import NATSServer, RedisServer
 
 from .brokers import Broker, wait_until
 
@@ -115,3 +117,30 @@ async def test_a_batch_counts_as_sent_only_when_the_stream_stored_every_message(
         assert (await js.stream_info("KEPT")).state.messages == 4
     finally:
         await nc.close()
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_redis_finds_the_data_field_among_others_on_either_protocol(
+    redis_server: RedisServer, protocol: int
+) -> None:
+    # The consumer reads XREADGROUP's reply as the protocol gives it (RESP2 lists, RESP3
+    # maps); another producer may write more fields, in any order.
+    import redis.asyncio as redis
+
+    from ravyn.events.codec import Codec
+    from ravyn.events.transports import RedisTransport
+
+    received: list[str] = []
+
+    async def on_order(event: Event) -> None:
+        received.append(event.id)
+
+    registry = Registry()
+    registry.add_listener(Listener(on_order, ("order.placed",)))
+    event = Event(name="order.placed", id="e1", emitted_at=datetime.now(UTC), payload={"n": 1})
+    transport = RedisTransport(f"{redis_server.url}?protocol={protocol}", block=0.2)
+    async with EventBus(registry, transport=transport):
+        async with redis.Redis.from_url(redis_server.url) as client:
+            fields = {"source": "redis-cli", "data": Codec().encode(event)}
+            await client.xadd("ravyn:order.placed", fields)  # type: ignore[arg-type]
+        await wait_until(lambda: received == ["e1"], what="the entry written by another producer")

@@ -168,6 +168,9 @@ class RedisTransport(BrokerTransport):
         redis_asyncio = self._client_library("redis.asyncio", "redis-py")
         self._response_error = redis_asyncio.ResponseError
         self._client = redis_client(self.url)
+        # Only the consumers read with XREADGROUP, and they take its reply as it comes:
+        # redis-py's own parse makes a tuple and a dict of every entry, then dropped.
+        self._client.set_response_callback("XREADGROUP", _unparsed)
         self._publish_script = self._client.register_script(PUBLISH_SCRIPT)
         await self._client.ping()
 
@@ -307,12 +310,12 @@ class RedisConsumer(DurableConsumer[Entry]):
             logger.warning("consumer_group_lost", listener=self.listener.name)
             await transport._create_groups(self.listener.name, dict.fromkeys(self.streams, "0"))
             return []
+        # The reply as the protocol gives it (see `_connect`): {stream: [[id, [field, value,
+        # ...]], ...]} on RESP3, [[stream, [...]], ...] on RESP2.
         batch: list[Entry] = []
-        for stream, entries in reply or ():
+        for stream, entries in reply.items() if isinstance(reply, dict) else reply or ():
             name = stream.decode()
-            batch += [
-                Entry(name, entry_id, fields.get(b"data", b""), 1) for entry_id, fields in entries
-            ]
+            batch += [Entry(name, entry_id, _data(fields), 1) for entry_id, fields in entries]
         return batch
 
     def received(self, message: Entry) -> tuple[bytes, int]:
@@ -451,6 +454,18 @@ def _runs(by_name: dict[str, list[bytes]]) -> Iterator[tuple[str, list[bytes]]]:
             run.append(data)
             size += len(data)
         yield name, run
+
+
+def _unparsed(response: Any, **options: Any) -> Any:
+    return response
+
+
+def _data(fields: list[bytes] | None) -> bytes:
+    """The `data` field of an entry's [field, value, ...] list (b"" when it has none)."""
+    if fields and fields[0] == b"data":  # what ravyn and the docs' producers write
+        return fields[1]
+    fields = fields or []
+    return dict(zip(fields[::2], fields[1::2], strict=False)).get(b"data", b"")
 
 
 def _ids_by_stream(batch: Sequence[Entry]) -> dict[str, list[Any]]:
