@@ -197,3 +197,36 @@ async def test_redis_ships_a_batch_in_runs_and_each_entry_is_one_event_in_order(
     assert [Codec().decode(fields[b"data"]).payload["n"] for _, fields in entries] == [
         n for n in range(40) if n % 3
     ]
+
+
+async def test_redis_acknowledges_a_batch_of_thousands_of_entries(
+    redis_server: RedisServer,
+) -> None:
+    # One script call acknowledges a batch, XACKing its ids a thousand at a time: Lua cannot
+    # unpack 9,000 values into one call.
+    received: list[str] = []
+
+    async def on_tick(event: Event) -> None:
+        received.append(event.id)
+
+    listener = Listener(on_tick, ("tick",))
+    registry = Registry()
+    registry.add_listener(listener)
+    broker = RedisBroker(redis_server)
+    count = 9_000  # over what Lua can unpack into one call
+    async with broker.client() as client:
+        await client.xgroup_create("ravyn:tick", listener.name, id="0", mkstream=True)
+        codec = Codec()
+        pipe = client.pipeline(transaction=False)
+        for _ in range(count):
+            pipe.xadd("ravyn:tick", {"data": codec.encode(make_event("tick"))})
+        await pipe.execute()
+        async with EventBus(registry, transport=broker.transport(batch_size=count)):
+            await wait_until(lambda: len(received) == count, 30, what="the whole backlog")
+
+            async def nothing_pending() -> bool:
+                pending = await client.xpending("ravyn:tick", listener.name)
+                return bool(pending["pending"] == 0)
+
+            await wait_until(nothing_pending, 30, what="every entry acknowledged")
+    assert sorted(received) == sorted(set(received))  # none ran twice
