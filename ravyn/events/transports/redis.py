@@ -350,7 +350,11 @@ class RedisConsumer(DurableConsumer[Entry]):
     async def settle(self, batch: Sequence[Entry], settlements: Sequence[Settlement]) -> None:
         transport = self.transport
         client = transport._require_client()
-        by_stream = _ids_by_stream(batch)
+        by_stream = (  # a consumer of one event name reads one stream
+            {batch[0].stream: [entry.id for entry in batch]}
+            if len(self.streams) == 1 and not self.has_patterns
+            else _ids_by_stream(batch)
+        )
         if len(by_stream) == 1 and all(item.verdict is Verdict.ACK for item in settlements):
             # The usual batch: one script call acknowledges every id, without a pipeline.
             [(stream, ids)] = by_stream.items()
