@@ -1,8 +1,8 @@
 """The bounded local buffer between `emit` and the server.
 
 `publish` returns as soon as the encoded event is queued, so emitting costs no round trip,
-and one flusher ships everything queued as one batch (a Redis pipeline, a burst of JetStream
-publishes whose acks are awaited together). While the server is unreachable the flusher
+and one flusher ships everything queued as one batch (one Redis script call, a burst of
+JetStream publishes whose acks are counted together). While the server is unreachable the flusher
 retries with backoff and the queue keeps what was emitted, up to `max_buffer` events; an
 emit that finds it full waits `buffer_timeout` for room, then raises TransportUnavailable
 with the event id in the log. Loss is never silent: events still queued when the process
