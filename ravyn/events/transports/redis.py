@@ -80,23 +80,6 @@ for i = runs + 1, #KEYS do
 end
 return runs
 """
-# KEYS: a stream. ARGV: the consumer group, the ids to acknowledge ("1-0 1-1 ..."). One
-# argument for all the ids: redis-py packing one argument per id cost the consumer about a
-# microsecond per event. XACK takes them 1,000 at a time (Lua's unpack has a limit).
-ACK_SCRIPT = """
-local ids, acked = {}, 0
-for id in string.gmatch(ARGV[2], '%S+') do
-    ids[#ids + 1] = id
-    if #ids == 1000 then
-        acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-        ids = {}
-    end
-end
-if #ids > 0 then
-    acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-end
-return acked
-"""
 RUN_LIMIT = 16 * 1024 * 1024
 """Bytes of events in one script argument (Redis refuses a string over 512 MiB)."""
 
@@ -189,7 +172,6 @@ class RedisTransport(BrokerTransport):
         # redis-py's own parse makes a tuple and a dict of every entry, then dropped.
         self._client.set_response_callback("XREADGROUP", _unparsed)
         self._publish_script = self._client.register_script(PUBLISH_SCRIPT)
-        self._ack_script = self._client.register_script(ACK_SCRIPT)
         await self._client.ping()
 
     async def _subscribe_durable(self, listener: Listener, names: tuple[str, ...]) -> None:
@@ -356,9 +338,12 @@ class RedisConsumer(DurableConsumer[Entry]):
             else _ids_by_stream(batch)
         )
         if len(by_stream) == 1 and all(item.verdict is Verdict.ACK for item in settlements):
-            # The usual batch: one script call acknowledges every id, without a pipeline.
+            # The usual batch: one XACK of every id, without a pipeline. (A script taking the
+            # ids as one argument spared redis-py packing one argument per id, about 1 µs of
+            # the consumer's CPU per event, but cost the server ~4,000 instructions per id
+            # more: measured with valgrind, and the server is what every client shares.)
             [(stream, ids)] = by_stream.items()
-            await transport._ack_script(keys=[stream], args=[self.listener.name, b" ".join(ids)])
+            await client.xack(stream, self.listener.name, *ids)
             return
         pipe = client.pipeline(transaction=False)
         for entry, settlement in zip(batch, settlements, strict=True):
