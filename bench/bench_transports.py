@@ -12,7 +12,7 @@ per 100) + pull fetch(100) + ack.
 
 Beside the rates, the CPU time per message of each process: the consumer's from the moment
 it listens and the publisher's from its first send (`time.process_time`), the server's over
-the whole burst (/proc, 10 ms ticks). On a shared machine the rates move with the other
+the whole burst (/proc/PID/schedstat). On a shared machine the rates move with the other
 load; the CPU a message costs the three processes together ("cpu vs raw": the raw clients'
 total over ravyn's) is what the rate would be where CPU is the bound. `--backlog` measures
 the durable consumers alone: N messages are published while the consumer is set up but not
@@ -370,9 +370,9 @@ def run_pair(
 
 
 def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds a process has run so far (the scheduler's count, in ns: /proc/PID/stat
+    counts in 10 ms ticks, too coarse for a burst)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
 
 
 def measure(scenario: str, url: str, n: int, server_pid: int) -> dict[str, float]:
@@ -395,13 +395,17 @@ def measure(scenario: str, url: str, n: int, server_pid: int) -> dict[str, float
 
 
 def measure_backlog(scenario: str, url: str, n: int, server_pid: int) -> dict[str, float]:
-    """A durable consumer draining n messages published before it read any."""
+    """A durable consumer draining n messages published before it read any (the server's
+    CPU counts from the publisher's start: it is the server's cost of both sides)."""
+    server_cpu = process_cpu(server_pid)
     _, drained = run_pair(scenario, url, n, BATCH, backlog=True)
+    server_cpu = process_cpu(server_pid) - server_cpu
     elapsed = (drained["last"] - drained["first"]) / 1e9
     return {
         "received": drained["received"],
         "rate": drained["received"] / elapsed if elapsed > 0 else 0.0,
         "consumer": drained["cpu"] / n * 1e6,
+        "server": server_cpu / n * 1e6,
     }
 
 
@@ -475,7 +479,8 @@ def main() -> None:
             "and consumer in two processes"
         )
     )
-    columns = COLUMNS[: 2 if args.backlog else len(COLUMNS)]
+    measured = set().union(*results.values())
+    columns = [column for column in COLUMNS if column[1] in measured]
     header = ["scenario".ljust(24), *(f"{title:>{width}}" for title, _, width in columns)]
     print(" ".join([*header, f"{'vs raw':>11}", f"{'cpu vs raw':>11}", f"{'target':>7}"]))
     for scenario, r in results.items():
