@@ -166,39 +166,6 @@ async def test_a_batch_over_the_frame_limit_is_split_and_arrives_whole(broker: B
     assert received == [event.id for event in sent]
 
 
-async def test_redis_ships_a_batch_in_runs_and_each_entry_is_one_event_in_order(
-    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The publish script takes each name's events end to end, cut into runs of RUN_LIMIT
-    # bytes: with a small limit, a burst of two names needs several runs of each.
-    from ravyn.events.transports import redis as redis_transport
-
-    monkeypatch.setattr(redis_transport, "RUN_LIMIT", 1_000)
-    received: list[str] = []
-
-    async def on_event(event: Event) -> None:
-        received.append(event.id)
-
-    registry = Registry()
-    registry.add_listener(Listener(on_event, ("a", "b"), max_concurrency=1))
-    broker = RedisBroker(redis_server)
-    async with EventBus(registry, transport=broker.transport()) as bus:
-        sent = [
-            await bus.emit("a" if n % 3 else "b", {"n": n, "pad": "x" * 200}) for n in range(40)
-        ]
-        await wait_until(lambda: len(received) == len(sent), what="every event of the burst")
-    by_id = {event.id: event for event in sent}
-    for name in ("a", "b"):  # in order within each stream
-        assert [i for i in received if by_id[i].name == name] == [
-            event.id for event in sent if event.name == name
-        ]
-    async with broker.client() as client:
-        entries = await client.xrange("ravyn:a")
-    assert [Codec().decode(fields[b"data"]).payload["n"] for _, fields in entries] == [
-        n for n in range(40) if n % 3
-    ]
-
-
 async def test_redis_acknowledges_a_batch_of_thousands_of_entries(
     redis_server: RedisServer,
 ) -> None:

@@ -10,8 +10,8 @@ broadcast feed loop and the shutdown. A broker subclass adds only its commands:
   `DurableConsumer` to `self._spawn_consumer` (a broker that pushes subscribes instead).
 - `_subscribe_broadcast(names)`: one feed per process, a `BroadcastFeed` handed to
   `self._spawn_feed` (or a push subscription).
-- `_send(batch)`: ship encoded events to both scopes (`self._frames(self._by_name(batch))`
-  packs the broadcast side); `acquire_once(key, ttl)`; `_disconnect()`.
+- `_send(batch)`: ship encoded events to both scopes (`self._frames(batch)` packs the
+  broadcast side); `acquire_once(key, ttl)`; `_disconnect()`.
 
 Optional hooks: `_prepare()` (before subscribing), `_ready()` (after), `_check_name(name)`,
 `_stop_receiving()`, `_set_up_failure(exc)`.
@@ -361,9 +361,10 @@ class BrokerTransport(ABC):
                 f"'{self.kind}' extra"
             ) from None
 
-    @staticmethod
-    def _by_name(batch: list[Outgoing]) -> dict[str, list[bytes]]:
-        """The encoded events of a batch by event name, each name's in batch order."""
+    def _frames(self, batch: list[Outgoing]) -> list[tuple[str, bytes]]:
+        """(event name, message) for the broadcast side: the batch's events of each name in
+        as few messages as fit FRAME_LIMIT, a lone event as itself. Each receiving process
+        then pays the broker client's per-message cost once per batch, not once per event."""
         by_name: dict[str, list[bytes]] = {}
         for event, data in batch:
             datas = by_name.get(event.name)
@@ -371,13 +372,6 @@ class BrokerTransport(ABC):
                 by_name[event.name] = [data]
             else:
                 datas.append(data)
-        return by_name
-
-    def _frames(self, by_name: dict[str, list[bytes]]) -> list[tuple[str, bytes]]:
-        """(event name, message) for the broadcast side of a batch (`_by_name`): the events
-        of each name in as few messages as fit FRAME_LIMIT, a lone event as itself. Each
-        receiving process then pays the broker client's per-message cost once per batch,
-        not once per event."""
         frames = []
         for name, datas in by_name.items():
             if sum(map(len, datas)) + len(datas) <= FRAME_LIMIT:  # the usual case: one frame

@@ -288,7 +288,7 @@ class MemoryTransport(BrokerTransport):
     async def _send(self, batch: list[Outgoing]) -> None:
         for event, data in batch:
             self.broker.append(event.name, data)
-        for name, frame in self._frames(self._by_name(batch)):
+        for name, frame in self._frames(batch):
             self.broker.broadcast(name, frame)
 
     async def _disconnect(self) -> None:

@@ -229,7 +229,7 @@ class NATSTransport(BrokerTransport):
             # nats-py would take the messages into its own buffer while it reconnects, and
             # drop them unlogged if the process stops first: keep them in the outbox instead.
             raise TransportUnavailable(f"NATS at {self.address} is unreachable (reconnecting)")
-        for name, frame in self._frames(self._by_name(batch)):
+        for name, frame in self._frames(batch):
             await nc.publish(self.core_subject(name), frame)
         if self._publishes is None:
             return
