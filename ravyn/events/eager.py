@@ -31,6 +31,7 @@ _current_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[Any]]
 _current_tasks = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
 
 OnDone = Callable[[Any, BaseException | None], None]
+_RETURNED: Any = object()  # what a first step gives for a coroutine that returned
 
 
 class _Carrier(asyncio.Task[None]):
@@ -137,17 +138,19 @@ class EagerRunner:
         """
         carrier = session.carrier
         try:
-            value = context.run(coro.send, None)
-        except StopIteration:
-            if carrier.cancelling():
-                self._retire(session)
-            return None
+            # next() on the awaitable's iterator: a coroutine that returns raises no
+            # StopIteration (none for None, and none through a Python frame)
+            value = context.run(next, coro.__await__(), _RETURNED)
         except BaseException as exc:
             if carrier.cancelling():
                 self._retire(session)
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             return exc  # even CancelledError: raised by the listener, not sent to the emitter
+        if value is _RETURNED:
+            if carrier.cancelling():
+                self._retire(session)
+            return None
         if carrier.cancelling() and carrier.wake is None:
             # The listener cancelled "its" task before that task ever ran: it dies at its
             # first step, so a fresh carrier delivers the cancellation instead.
