@@ -30,14 +30,24 @@ from ravyn.events.envelope import Event
 from ravyn.events.errors import ListenerBindingError
 
 Invoker = Callable[[Event], Any]
+Arguments = Callable[[Event], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
 class EventBinding:
-    """A compiled binding: ``invoke(event)`` calls the function with its bound arguments."""
+    """A compiled binding: ``invoke(event)`` calls the function with its bound arguments.
+
+    ``shared_arguments``, when not None, makes those arguments (raising
+    ``msgspec.ValidationError`` when the payload does not fit) and is the same function
+    for every listener with the same parameters: their values are the event's own (the
+    envelope, the payload as is, scalar or untyped fields), so a fan-out binds an event
+    once for all such listeners. None when binding converts (a typed payload, a container
+    field): each listener then gets values of its own.
+    """
 
     invoke: Invoker
     required_fields: frozenset[str]
+    shared_arguments: Arguments | None = None
 
 
 def compile_binding(fn: Callable[..., Any], label: str) -> EventBinding:
@@ -69,8 +79,9 @@ def compile_binding(fn: Callable[..., Any], label: str) -> EventBinding:
         else:
             fields.append((param.name, annotation, param.default))
     required = frozenset(name for name, _, default in fields if default is msgspec.NODEFAULT)
-    invoke = _make_invoker(fn, label, event_params, payload_param, fields)
-    return EventBinding(invoke, required)
+    shared = _shared_arguments(tuple(event_params), payload_param, tuple(fields))
+    arguments = shared or _arguments(fn.__name__, event_params, payload_param, fields)
+    return EventBinding(_invoker(fn, label, arguments), required, shared)
 
 
 def payload_fields(annotation: Any) -> frozenset[str] | None:
@@ -96,24 +107,68 @@ def _type_hints(obj: Any) -> dict[str, Any]:
         return dict(getattr(obj, "__annotations__", {}))
 
 
-def _make_invoker(
-    fn: Callable[..., Any],
-    label: str,
+def _invoker(fn: Callable[..., Any], label: str, arguments: Arguments) -> Invoker:
+    def invoke(event: Event) -> Any:
+        try:
+            kwargs = arguments(event)
+        except msgspec.ValidationError as exc:
+            raise binding_error(label, event, exc) from exc
+        return fn(**kwargs)
+
+    return invoke
+
+
+_shared: dict[Any, Arguments] = {}
+"""Shared argument makers by parameter list (names, annotations, defaults)."""
+
+
+def _shared_arguments(
+    event_params: tuple[str, ...],
+    payload_param: tuple[str, Any] | None,
+    fields: tuple[tuple[str, Any, Any], ...],
+) -> Arguments | None:
+    """The argument maker of listeners with these parameters, when its values are the
+    event's own (see ``EventBinding``): one function per parameter list, so equal lists
+    share it. None when binding converts, or a default cannot be compared."""
+    if payload_param is not None and payload_param[1] not in (Any, object):
+        return None
+    if any(annotation not in _DIRECT_TYPES for _, annotation, _ in fields):
+        return None
+    # a default's type too: 0 == False, but a function's default is what it is
+    key = (event_params, payload_param is not None, fields, tuple(type(f[2]) for f in fields))
+    try:
+        arguments = _shared.get(key)
+    except TypeError:  # an unhashable default
+        return None
+    if arguments is None:
+        arguments = _shared[key] = _arguments(
+            "shared", list(event_params), payload_param, list(fields)
+        )
+    return arguments
+
+
+_NO_ARGUMENTS: dict[str, Any] = {}  # never changed: ``fn(**kwargs)`` copies it
+
+
+def _arguments(
+    struct_name: str,
     event_params: list[str],
     payload_param: tuple[str, Any] | None,
     fields: list[tuple[str, Any, Any]],
-) -> Invoker:
+) -> Arguments:
+    """Event -> the keyword arguments of one call; raises ``msgspec.ValidationError``."""
     if not event_params and payload_param is None and not fields:
-        return lambda event: fn()
-    if event_params and payload_param is None and not fields:
-        names = tuple(event_params)
-        return lambda event: fn(**dict.fromkeys(names, event))
+        return lambda event: _NO_ARGUMENTS
     convert_payload = _payload_converter(payload_param[1]) if payload_param else None
-    if convert_payload is _as_is and not event_params and not fields:
-        return lambda event: fn(payload=event.payload)
+    if not fields:
+        if not event_params and convert_payload is _as_is:
+            return lambda event: {"payload": event.payload}
+        if convert_payload is None:
+            names = tuple(event_params)
+            return lambda event: dict.fromkeys(names, event)
     fields_type = (
         msgspec.defstruct(
-            f"{fn.__name__}_fields",
+            f"{struct_name}_fields",
             [
                 (name, annotation, default)
                 if default is not msgspec.NODEFAULT
@@ -127,39 +182,30 @@ def _make_invoker(
     )
     convert_fields = _fields_binder(fields, fields_type) if fields_type is not None else None
     if convert_fields is not None and convert_payload is None and not event_params:
+        return convert_fields
 
-        def invoke_fields(event: Event) -> Any:
-            try:
-                kwargs = convert_fields(event.payload)
-            except msgspec.ValidationError as exc:
-                raise _binding_error(label, event, exc) from exc
-            return fn(**kwargs)
-
-        return invoke_fields
-
-    def invoke(event: Event) -> Any:
+    def arguments(event: Event) -> dict[str, Any]:
         kwargs: dict[str, Any] = dict.fromkeys(event_params, event)
-        try:
-            if convert_payload is not None:
-                kwargs["payload"] = convert_payload(event.payload)
-            if convert_fields is not None:
-                kwargs.update(convert_fields(event.payload))
-        except msgspec.ValidationError as exc:
-            raise _binding_error(label, event, exc) from exc
-        return fn(**kwargs)
+        if convert_payload is not None:
+            kwargs["payload"] = convert_payload(event.payload)
+        if convert_fields is not None:
+            kwargs.update(convert_fields(event))
+        return kwargs
 
-    return invoke
+    return arguments
 
 
 _AS_IS_TYPES = frozenset({int, float, str, bool, bytes})
 """Annotations msgspec returns a value of exactly that type unchanged for."""
+_DIRECT_TYPES = _AS_IS_TYPES | {Any, object}
+"""Field annotations whose bound value is the payload's own, or an immutable scalar."""
 _MISSING: Any = object()
 
 
 def _fields_binder(
     fields: list[tuple[str, Any, Any]], fields_type: type[msgspec.Struct]
-) -> Callable[[Any], dict[str, Any]]:
-    """Payload -> the field parameters' values by name: read directly from a dict payload
+) -> Arguments:
+    """Event -> the field parameters' values by name: read directly from a dict payload
     whose values already have their annotated types, else validated in one msgspec call."""
     convert_fields = _fields_converter(fields_type)
     direct: list[tuple[str, type | None, bool]] = []
@@ -171,7 +217,8 @@ def _fields_binder(
         else:
             return convert_fields  # a container, Struct, union...: msgspec decides
 
-    def bind_fields(payload: Any) -> dict[str, Any]:
+    def bind_fields(event: Event) -> dict[str, Any]:
+        payload = event.payload
         if type(payload) is dict:
             kwargs = {}
             for name, expected, required in direct:
@@ -185,17 +232,18 @@ def _fields_binder(
                 kwargs[name] = value
             else:
                 return kwargs
-        return convert_fields(payload)
+        return convert_fields(event)
 
     return bind_fields
 
 
-def _fields_converter(fields_type: type[msgspec.Struct]) -> Callable[[Any], dict[str, Any]]:
-    """Payload -> the field parameters' values by name, validated in one msgspec call
+def _fields_converter(fields_type: type[msgspec.Struct]) -> Arguments:
+    """Event -> the field parameters' values by name, validated in one msgspec call
     (attribute lookup only for non-dict payloads: it doubles the cost)."""
     convert, as_dict = msgspec.convert, msgspec.structs.asdict
 
-    def convert_fields(payload: Any) -> dict[str, Any]:
+    def convert_fields(event: Event) -> dict[str, Any]:
+        payload = event.payload
         if payload is None:  # an event without payload: the parameters' defaults apply
             return as_dict(convert({}, fields_type))
         if type(payload) is dict:
@@ -205,7 +253,8 @@ def _fields_converter(fields_type: type[msgspec.Struct]) -> Callable[[Any], dict
     return convert_fields
 
 
-def _binding_error(label: str, event: Event, exc: Exception) -> ListenerBindingError:
+def binding_error(label: str, event: Event, exc: Exception) -> ListenerBindingError:
+    """The failure of listener ``label`` whose parameters cannot bind ``event``'s payload."""
     return ListenerBindingError(
         f"Listener {label} cannot bind the payload of event {event.name!r}: {exc}. "
         "Make the sender's payload match the listener's parameters."

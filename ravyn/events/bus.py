@@ -7,7 +7,7 @@ them an event goes through (a transport, deferral, waiting) and when it may run 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -21,7 +21,7 @@ from ravyn.events.fanout import BusTap, FanOut, Wave
 from ravyn.events.listener import Listener
 from ravyn.events.metrics import Metrics
 from ravyn.events.registry import Registry, active_registry, default_registry
-from ravyn.events.tracing import make_event
+from ravyn.events.tracing import make_events
 
 if TYPE_CHECKING:
     from ravyn.events.transports.contract import Transport
@@ -157,14 +157,13 @@ class EventBus:
         Inside an emit sink's context (a database session with a transactional outbox) the
         event goes to the sink instead, and is sent once the sink hands it to ``dispatch``.
         """
-        self._check_open()
-        event = make_event(name, payload, source, headers)
-        sink = emit_sink_var.get()
-        if sink is not None:
-            await sink.take((event,))
-        else:
-            await self._dispatch((event,), wait, defer)
-        return event
+        if self._state is not _RUNNING:
+            self._check_open()
+        events = make_events((name,), payload, source, headers)
+        pending = self._send(events, wait, defer)
+        if pending is not None:
+            await pending
+        return events[0]
 
     async def emit_many(
         self,
@@ -178,13 +177,12 @@ class EventBus:
     ) -> list[Event]:
         """Emit one event per name with the same payload; their listeners run together.
         ``wait`` and ``defer`` as for ``emit``."""
-        self._check_open()
-        events = [make_event(name, payload, source, headers) for name in names]
-        sink = emit_sink_var.get()
-        if sink is not None:
-            await sink.take(events)
-        else:
-            await self._dispatch(events, wait, defer)
+        if self._state is not _RUNNING:
+            self._check_open()
+        events = make_events(names, payload, source, headers)
+        pending = self._send(events, wait, defer)
+        if pending is not None:
+            await pending
         return events
 
     async def dispatch(self, events: Sequence[Event], *, timeout: float = 10.0) -> None:
@@ -256,6 +254,28 @@ class EventBus:
                 "app runs (before its shutdown), or start the bus again."
             )
 
+    def _send(
+        self, events: Sequence[Event], wait: bool, defer: bool
+    ) -> Coroutine[Any, Any, None] | None:
+        """Send new events: to the emit sink of the context, if any, else as ``_dispatch``.
+        Returns what remains to await, or None when the fan-out was queued at once (a
+        deferred emit with nothing to await first: a route's after its response)."""
+        sink = emit_sink_var.get()
+        if sink is not None:
+            return sink.take(events)
+        capacity = self._capacity
+        if (
+            defer
+            and not wait
+            and self._state is _RUNNING
+            and self.transport is None
+            and not self.taps
+            and capacity.in_flight < capacity.max_in_flight
+        ):
+            self._fanout.defer(events)
+            return None
+        return self._dispatch(events, wait, defer)
+
     async def _dispatch(self, events: Sequence[Event], wait: bool, defer: bool) -> None:
         """Publish the events (with a transport) or fan them out here."""
         if wait and defer:
@@ -272,7 +292,10 @@ class EventBus:
         # could otherwise deadlock a saturated bus.
         may_wait = current_bus_var.get() is not self
         if defer and self._state == _RUNNING:
-            await self._fanout.defer(events, may_wait)
+            if may_wait and self._capacity.full:
+                name = events[0].name
+                await self._capacity.wait_for_room(name, self._fanout.targets(name).counters)
+            self._fanout.defer(events)
             return
         wave = Wave(False, may_wait, True)
         stopped_at = self._fanout.start(events, wave)

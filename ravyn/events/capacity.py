@@ -35,11 +35,12 @@ class Capacity:
         self._idle_waiters.clear()
         self._room_waiters.clear()
 
-    def free(self) -> None:
-        """One execution (or deferred event) less in flight: wake who waits."""
-        self.in_flight -= 1
-        if self._room_waiters and self.in_flight < self.max_in_flight:
-            self._wake_one_room_waiter()
+    def free(self, count: int = 1) -> None:
+        """``count`` executions (or deferred events) less in flight: wake who waits."""
+        self.in_flight -= count
+        if self._room_waiters:
+            for _ in range(min(count, self.max_in_flight - self.in_flight)):
+                self._wake_one_room_waiter()
         if not self.in_flight:
             waiters, self._idle_waiters = self._idle_waiters, []
             for waiter in waiters:

@@ -3,7 +3,8 @@
 One per app, on top of the process default (or of the registry active when the app was
 made): an app sees what its modules declared there, plus what was registered on the app
 itself, which no other app sees. So two apps or two tests never share listeners, jobs or
-caches. Lookups by event name are cached; any registration, here or below, clears it.
+caches. Lookups by event name are cached; any registration, in any registry, clears them
+(``Registry.generation``: one number to compare, so a cache checks it without a call).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 
@@ -77,6 +78,10 @@ class Registry:
     code running on this registry's bus (made by ``ravyn.core.caches`` on first use).
     """
 
+    generation: ClassVar[int] = 0
+    """Grows with every registration in any registry: what was built from lookups (the
+    bus's targets, the documents) is stale once it changed."""
+
     def __init__(self, parent: Registry | None = None) -> None:
         self.parent = parent
         self.cache: Any = None
@@ -86,13 +91,7 @@ class Registry:
         self._jobs: dict[str, Any] = {}  # name -> ScheduledJob, or None: removed here
         self._runtime_events: set[str] = set()
         self._lookup: dict[str, tuple[Listener, ...]] = {}
-        self._changes = 0
-        self._parent_changes = parent.changes if parent is not None else 0
-
-    @property
-    def changes(self) -> int:
-        """Grows with every registration here or in a parent (for caches built on it)."""
-        return self._changes + (self.parent.changes if self.parent is not None else 0)
+        self._lookup_generation = Registry.generation
 
     @property
     def listeners(self) -> tuple[Listener, ...]:
@@ -160,8 +159,8 @@ class Registry:
 
     def listeners_for(self, name: str) -> tuple[Listener, ...]:
         """Every listener selected by event ``name`` (exact names and wildcards), cached."""
-        if self.parent is not None and self.parent.changes != self._parent_changes:
-            self._parent_changes = self.parent.changes
+        if self._lookup_generation != Registry.generation:
+            self._lookup_generation = Registry.generation
             self._lookup.clear()
         found = self._lookup.get(name)
         if found is None:
@@ -232,8 +231,7 @@ class Registry:
         ]
 
     def _changed(self) -> None:
-        self._changes += 1
-        self._lookup.clear()
+        Registry.generation += 1
 
     def _all_listeners(self) -> dict[str, Listener]:
         if self.parent is None:

@@ -1,4 +1,4 @@
-"""The envelope of a new event: its id, time, and the trace headers it inherits.
+"""The envelope of new events: their ids, time, and the trace headers they inherit.
 
 An event emitted by a listener continues the chain of the event that listener runs for
 (same correlation id, causation id = that event's id); one emitted while serving a request
@@ -7,22 +7,33 @@ carries the request id as correlation id and its traceparent; any other starts a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from random import getrandbits
 from typing import Any
 
 from ravyn.events.context import current_event_var, request_trace_var
-from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT, Event, new_event_id
+from ravyn.events.envelope import CAUSATION_ID, CORRELATION_ID, TRACEPARENT, Event
+
+# An event id is a random UUID4 as 32 hex digits, made from 128 random bits with the
+# version and variant bits set: ~25x cheaper than ``uuid.uuid4().hex`` (and 2x cheaper
+# than formatting the int with ``:032x``). ``random`` is seeded from the OS and re-seeded
+# in forked children, so ids stay unique across worker processes; they identify events,
+# they are not secrets.
+_UUID4_MASK = ~(0xF000 << 64) & ~(0xC000 << 48) & ((1 << 128) - 1)
+_UUID4_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 
-def make_event(
-    name: str, payload: Any, source: str = "", headers: dict[str, str] | None = None
-) -> Event:
-    """A new event of this task: trace headers from the context, then ``headers``."""
-    event_id = new_event_id()
+def make_events(
+    names: Iterable[str], payload: Any, source: str = "", headers: dict[str, str] | None = None
+) -> list[Event]:
+    """New events of this task, one per name: trace headers from the context, then
+    ``headers``. The context is read and the headers built once for all of them (each
+    event still gets a dict of its own)."""
     parent = current_event_var.get()
     if parent is not None:
         parent_headers = parent.headers
-        trace_headers = {
+        trace: dict[str, str] | None = {
             CORRELATION_ID: parent_headers.get(CORRELATION_ID, parent.id),
             CAUSATION_ID: parent.id,
         }
@@ -30,20 +41,34 @@ def make_event(
     else:
         request_trace = request_trace_var.get()
         if request_trace is None:
-            trace_headers = {CORRELATION_ID: event_id}
+            trace = None  # each event starts its own chain: its id is the correlation id
             traceparent = None
         else:
-            trace_headers = {CORRELATION_ID: request_trace[0]}
+            trace = {CORRELATION_ID: request_trace[0]}
             traceparent = request_trace[1]
-    if traceparent:
-        trace_headers[TRACEPARENT] = traceparent
-    if headers:
-        trace_headers.update(headers)
-    return Event(
-        name=name,
-        payload=payload,
-        id=event_id,
-        emitted_at=datetime.now(UTC),
-        source=source,
-        headers=trace_headers,
-    )
+    if trace is not None:
+        if traceparent:
+            trace[TRACEPARENT] = traceparent
+        if headers:
+            trace.update(headers)
+    emitted_at = datetime.now(UTC)
+    events: list[Event] = []
+    for name in names:
+        event_id = (getrandbits(128) & _UUID4_MASK | _UUID4_BITS).to_bytes(16).hex()
+        if trace is None:
+            event_headers = {CORRELATION_ID: event_id}
+            if headers:
+                event_headers.update(headers)
+        else:
+            event_headers = trace.copy() if events else trace
+        events.append(
+            Event(
+                name=name,
+                payload=payload,
+                id=event_id,
+                emitted_at=emitted_at,
+                source=source,
+                headers=event_headers,
+            )
+        )
+    return events

@@ -20,7 +20,7 @@ def documentation_routes(app: Any) -> list[Path]:
     routes = []
 
     def events_version() -> tuple[int, int]:  # the AsyncAPI document names sending routes
-        return app.route_changes, app.events.registry.changes
+        return app.route_changes, app.events.registry.generation
 
     if app.openapi_url:
         openapi = json_document(lambda: openapi_document(app), lambda: app.route_changes)
