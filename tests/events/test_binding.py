@@ -202,3 +202,48 @@ def test_unknown_field_fails_the_sender_registered_second(registry) -> None:
         @observable(send=["user.created"])
         async def create() -> Registered:
             return Registered(user_id=1, email="e")
+
+
+async def test_listeners_with_the_same_parameters_each_fail_under_their_own_name(
+    bus: EventBus,
+) -> None:
+    ran = []
+    for index in range(3):
+
+        async def listener(user_id: int) -> None:
+            ran.append(user_id)
+
+        listener.__qualname__ = f"same_parameters_{index}"  # the arguments are made once
+        observable(listen=["user_registered"])(listener)
+
+    @observable(listen=["user_registered"])
+    async def other(user_id: str) -> None:  # other parameters: bound on their own
+        ran.append(user_id)
+
+    async with bus:
+        with capture_logs() as logs:
+            await bus.emit("user_registered", {"user_id": "x"}, defer=True)
+            await bus.emit("user_registered", {"user_id": 7}, defer=True)
+            await bus.idle()
+
+    assert ran == ["x", 7, 7, 7]
+    failed = sorted(log["listener"] for log in logs if log["event"] == "listener_failed")
+    assert [name.rpartition(":")[2] for name in failed] == [
+        f"same_parameters_{index}" for index in range(3)
+    ] + ["test_listeners_with_the_same_parameters_each_fail_under_their_own_name.<locals>.other"]
+
+
+async def test_a_typed_payload_is_converted_for_each_listener(bus: EventBus) -> None:
+    got: list[User] = []
+
+    @observable(listen=["user_registered"])
+    async def first(payload: User) -> None:
+        payload.email = "changed@example.com"  # a listener may change its own copy...
+        got.append(payload)
+
+    @observable(listen=["user_registered"])
+    async def second(payload: User) -> None:
+        got.append(payload)  # ...which no other listener sees
+
+    await bus.emit("user_registered", {"user_id": 1, "email": "x@y.z"})
+    assert got == [User(user_id=1, email="changed@example.com"), User(user_id=1, email="x@y.z")]

@@ -7,6 +7,7 @@ import asyncio
 from contextvars import ContextVar
 
 import pytest
+import uvloop
 
 from ravyn.events import EventBus, Registry, correlation_context, observable
 
@@ -106,3 +107,29 @@ async def test_waiting_and_deferring_at_once_is_refused(registry: Registry) -> N
     async with EventBus(registry) as bus:
         with pytest.raises(ValueError, match="choose one"):
             await bus.emit("tick", wait=True, defer=True)
+
+
+@pytest.mark.parametrize(
+    "loop_factory",
+    [uvloop.new_event_loop, asyncio.new_event_loop],
+    ids=["uvloop", "asyncio in debug mode"],
+)
+def test_deferred_listeners_start_on_other_loops(registry: Registry, loop_factory) -> None:
+    """Where the bus cannot append its handle to asyncio's ready queue itself, it asks
+    the loop (``call_soon``): every deferred event still starts on the next turn."""
+    calls = []
+
+    @observable(listen=["tick"])
+    async def instant(payload) -> None:
+        calls.append(payload)
+
+    async def main() -> None:
+        async with EventBus(registry) as bus:
+            for number in range(3):
+                await bus.emit("tick", number, defer=True)
+            assert calls == []
+            await asyncio.sleep(0)
+            assert calls == [0, 1, 2]
+
+    with asyncio.Runner(loop_factory=loop_factory, debug=True) as runner:
+        runner.run(main())
