@@ -1,11 +1,11 @@
 """``Ravyn``: a Lilya router, a middleware stack and the event bus, wired in one lifespan.
 
 Ravyn composes Lilya's ``Router`` rather than subclassing ``Lilya``: the request path is
-request context -> exception mapping -> user middleware -> exception mapping -> router ->
-compiled endpoint (the outer mapping only when there is user middleware), with nothing else
-per request. The lifespan starts, in order, the event bus, the user's
-startup code and the scheduler, and stops them in reverse order, so listeners still run
-while the user's shutdown code runs and in-flight listener work is drained, not lost.
+request context (which also maps what the user's middleware raises) -> user middleware ->
+exception mapping -> router -> compiled endpoint, with nothing else per request. The
+lifespan starts, in order, the event bus, the user's startup code and the scheduler, and
+stops them in reverse order, so listeners still run while the user's shutdown code runs
+and in-flight listener work is drained, not lost.
 
 Why one module of ~480 lines: it is where the parts meet (the constructor's options, the
 lifespan, the request entry point, the catalogue at start); each part it wires (routing,
@@ -45,6 +45,7 @@ from ravyn.loop_monitor import LoopStallMonitor
 from ravyn.middleware.definitions import build_stack, normalize_middleware
 from ravyn.middleware.errors import (
     ExceptionHandler,
+    ExceptionMapping,
     ExceptionMiddleware,
     OnError,
     call_on_error,
@@ -302,21 +303,20 @@ class Ravyn:
         )
 
     def _build_stack(self) -> Any:
-        app = self._exception_middleware(self.router.app)
-        if self.user_middleware:
-            # the user's middleware inside a second error layer, as in Starlette: what a
-            # middleware raises meets the same exception_handlers as what a handler raises
-            app = self._exception_middleware(build_stack(app, self.user_middleware))
-        self._stack = RequestContextMiddleware(app, debug=self.debug)
-        return self._stack
-
-    def _exception_middleware(self, app: Any) -> ExceptionMiddleware:
-        return ExceptionMiddleware(
-            app,
+        errors = ExceptionMapping(
             self.exception_handlers,
             self.debug,
             allowed_methods=functools.partial(allowed_methods, self.router.routes),
         )
+        app: Any = ExceptionMiddleware(self.router.app, errors)
+        if not self.user_middleware:
+            self._stack = RequestContextMiddleware(app, debug=self.debug)
+            return self._stack
+        # the user's middleware inside the mapping once more, as in Starlette: what a
+        # middleware raises meets the same exception_handlers as what a handler raises
+        app = build_stack(app, self.user_middleware)
+        self._stack = RequestContextMiddleware(app, debug=self.debug, errors=errors)
+        return self._stack
 
     # -- serving -------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 win, and anything unhandled is a generic 500, reported once: one error line with the
 traceback (which also reaches the standard ``logging`` module) and the app's ``on_error``.
 
-Sits inside the user's middleware, so a CORS middleware also decorates error responses,
-and once more around it, so an exception a middleware raises meets the same handlers.
+Sits inside the user's middleware, so a CORS middleware also decorates error responses;
+the request-context middleware applies the same mapping around them, so an exception a
+middleware raises meets the same handlers.
 """
 
 from __future__ import annotations
@@ -40,64 +41,58 @@ class ResponseState:
         self.status = 500
 
 
-class ExceptionMiddleware:
-    """Map exceptions raised below it to responses."""
+class ExceptionMapping:
+    """The app's exception handlers applied: an exception raised before the response
+    started becomes its response."""
 
     def __init__(
         self,
-        app: Any,
         handlers: Mapping[type[Exception] | int, ExceptionHandler],
         debug: bool,
         *,
         allowed_methods: Callable[[dict[str, Any]], list[str]] | None = None,
     ) -> None:
-        self.app = app
         self.handlers = dict(handlers)
         self.debug = debug
         # the methods some route serves the scope's path with, for 405 and OPTIONS
         self.allowed_methods = allowed_methods
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        try:
-            await self.app(scope, receive, send)
-        except Exception as exc:
-            state = scope.get(RESPONSE_STATE)
-            if state is not None and state.started:
-                raise  # too late to answer: the request-context middleware logs it
-            if scope["type"] == "websocket":
-                websocket = WebSocket(scope, receive, send)
-                if isinstance(exc, LilyaHTTPException):
-                    await refuse_websocket(websocket, exc)
-                else:
-                    await close_failed_websocket(websocket, exc)
+    async def answer(self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception) -> None:
+        """Send the response for ``exc`` (or close the WebSocket it was raised for)."""
+        if scope["type"] == "websocket":
+            websocket = WebSocket(scope, receive, send)
+            if isinstance(exc, LilyaHTTPException):
+                await refuse_websocket(websocket, exc)
+            else:
+                await close_failed_websocket(websocket, exc)
+            return
+        if (
+            isinstance(exc, LilyaHTTPException)
+            and exc.status_code == 405
+            and self.allowed_methods is not None
+        ):
+            methods = self.allowed_methods(scope)
+            if "OPTIONS" not in methods:  # answered below when no handler declares it
+                methods.append("OPTIONS")
+            allow = ", ".join(methods)
+            if scope["method"] == "OPTIONS":
+                await _send(send, 204, b"", {"allow": allow})
                 return
-            if (
-                isinstance(exc, LilyaHTTPException)
-                and exc.status_code == 405
-                and self.allowed_methods is not None
-            ):
-                methods = self.allowed_methods(scope)
-                if "OPTIONS" not in methods:  # answered below when no handler declares it
-                    methods.append("OPTIONS")
-                allow = ", ".join(methods)
-                if scope["method"] == "OPTIONS":
-                    await _send(send, 204, b"", {"allow": allow})
-                    return
-                exc.headers = {"allow": allow}
-            handler = self._handler_for(exc)
-            if handler is None:
-                if isinstance(exc, LilyaHTTPException):
-                    await send_http_error(send, exc)
-                else:
-                    await send_server_error(scope, send, exc, self.debug)
-                return
-            if handler is self.handlers.get(500) and not isinstance(exc, LilyaHTTPException):
-                report_unhandled(scope, exc)  # the user's 500 page does not hide the failure
-            request = Request(scope, receive, send)
-            response = handler(request, exc)
-            if is_async_callable(handler):
-                response = await response
-            await response(scope, receive, send)
+            exc.headers = {"allow": allow}
+        handler = self._handler_for(exc)
+        if handler is None:
+            if isinstance(exc, LilyaHTTPException):
+                await send_http_error(send, exc)
+            else:
+                await send_server_error(scope, send, exc, self.debug)
+            return
+        if handler is self.handlers.get(500) and not isinstance(exc, LilyaHTTPException):
+            report_unhandled(scope, exc)  # the user's 500 page does not hide the failure
+        request = Request(scope, receive, send)
+        response = handler(request, exc)
+        if is_async_callable(handler):
+            response = await response
+        await response(scope, receive, send)
 
     def _handler_for(self, exc: Exception) -> ExceptionHandler | None:
         handlers = self.handlers
@@ -114,6 +109,23 @@ class ExceptionMiddleware:
                 # answers on purpose: register HTTPException or a status code for those
                 return None
         return handlers.get(500)  # an unhandled failure is the 500 a user may answer
+
+
+class ExceptionMiddleware:
+    """Map exceptions raised below it to responses, by ``mapping``."""
+
+    def __init__(self, app: Any, mapping: ExceptionMapping) -> None:
+        self.app = app
+        self.mapping = mapping
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            state = scope.get(RESPONSE_STATE)
+            if state is not None and state.started:
+                raise  # too late to answer: the request-context middleware logs it
+            await self.mapping.answer(scope, receive, send, exc)
 
 
 async def refuse_websocket(websocket: WebSocket, exc: LilyaHTTPException) -> None:

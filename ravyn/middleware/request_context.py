@@ -17,6 +17,7 @@ from ravyn.middleware.access_log import write_access_line
 from ravyn.middleware.errors import (
     REQUEST_ID,
     RESPONSE_STATE,
+    ExceptionMapping,
     ResponseState,
     report_error,
     send_server_error,
@@ -28,11 +29,18 @@ _W3C_TRACEPARENT = re.compile(rb"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{
 
 
 class RequestContextMiddleware:
-    """Request id, correlation context and access log for HTTP; request id for WebSockets."""
+    """Request id, correlation context and access log for HTTP; request id for WebSockets.
 
-    def __init__(self, app: Any, debug: bool = False) -> None:
+    ``errors``: the app's exception mapping, applied to what the layers below raise (the
+    user's middleware): as a second ``ExceptionMiddleware`` around them would, without a
+    layer more per request."""
+
+    def __init__(
+        self, app: Any, debug: bool = False, *, errors: ExceptionMapping | None = None
+    ) -> None:
         self.app = app
         self.debug = debug
+        self.errors = errors
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         scope_type = scope["type"]
@@ -43,7 +51,12 @@ class RequestContextMiddleware:
         scope[REQUEST_ID] = request_id
         if scope_type == "websocket":
             with correlation_context(request_id, traceparent):
-                await self.app(scope, receive, send)
+                try:
+                    await self.app(scope, receive, send)
+                except Exception as exc:
+                    if self.errors is None:
+                        raise
+                    await self.errors.answer(scope, receive, send, exc)
             return
         state = ResponseState()
         scope[RESPONSE_STATE] = state
@@ -59,8 +72,13 @@ class RequestContextMiddleware:
         started_at = time.perf_counter()
         trace_token = request_trace_var.set((request_id, traceparent))  # correlation_context
         try:
-            await self.app(scope, receive, send_with_request_id)
-        except Exception as exc:
+            try:
+                await self.app(scope, receive, send_with_request_id)
+            except Exception as exc:
+                if self.errors is None or state.started:
+                    raise
+                await self.errors.answer(scope, receive, send_with_request_id, exc)
+        except Exception as exc:  # unmapped, or the exception handler's own failure
             if state.started:
                 report_error(
                     scope.get("app"),

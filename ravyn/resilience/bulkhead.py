@@ -31,11 +31,11 @@ class Bulkhead:
         self.max_waiting = max_waiting
         self.timeout = timeout
         self.name = name
-        self.active = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self.active = 0  # calls holding a slot
+        self.waiters: deque[asyncio.Future[None]] = deque()  # calls waiting for one
 
     def admit_now(self, key: str = "") -> object:
-        if self.active < self.max_concurrent and not self._waiters:
+        if self.active < self.max_concurrent and not self.waiters:
             self.active += 1
             return None
         return MUST_WAIT  # a queue: ``admit`` waits in it, or refuses
@@ -43,25 +43,25 @@ class Bulkhead:
     async def admit(self, key: str = "", *, wait: bool = False) -> None:
         if self.admit_now(key) is not MUST_WAIT:
             return
-        if not wait and len(self._waiters) >= self.max_waiting:
+        if not wait and len(self.waiters) >= self.max_waiting:
             raise self._refusal()
         waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        self.waiters.append(waiter)
         try:
             async with asyncio.timeout(None if wait else self.timeout):
                 await waiter  # release() hands its slot over: ``active`` stays counted
         except BaseException as exc:
             if waiter.done() and not waiter.cancelled():
                 self.release(None, None)  # got the slot as it gave up: pass it on
-            elif waiter in self._waiters:  # release() may have dropped it already
-                self._waiters.remove(waiter)
+            elif waiter in self.waiters:  # release() may have dropped it already
+                self.waiters.remove(waiter)
             if isinstance(exc, TimeoutError):
                 raise self._refusal() from None
             raise
 
     def release(self, ticket: None, failed: bool | None) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        while self.waiters:
+            waiter = self.waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 return

@@ -53,7 +53,7 @@ class CircuitBreaker:
         self.half_open_max_calls = half_open_max_calls
         self.state = CLOSED
         self.failures = 0  # consecutive failures
-        self._generation = 0  # a call's outcome counts only in the state it started in
+        self.generation = 0  # a call's ticket: its outcome counts only in the state it began in
         self._opened_at = 0.0
         self._trials = 0  # half-open calls in flight
         self._successes = 0  # half-open successes so far
@@ -70,14 +70,14 @@ class CircuitBreaker:
                 raise self._refusal(remaining)
             self._change(HALF_OPEN)
         elif state is CLOSED:
-            return self._generation
+            return self.generation
         if self._trials >= self.half_open_max_calls:
             raise self._refusal(1.0)  # a trial is under way: its outcome comes soon
         self._trials += 1
-        return self._generation
+        return self.generation
 
     def release(self, ticket: int, failed: bool | None) -> None:
-        if ticket != self._generation:
+        if ticket != self.generation:
             return  # started before the last change of state: says nothing about now
         if self.state is CLOSED:
             if failed:
@@ -108,7 +108,7 @@ class CircuitBreaker:
 
     def _change(self, state: str) -> None:
         self.state = state
-        self._generation += 1
+        self.generation += 1
         self._trials = 0
         self._successes = 0
         if state is OPEN:

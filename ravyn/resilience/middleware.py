@@ -9,6 +9,13 @@ not called. Only HTTP requests are guarded; WebSockets and the lifespan pass thr
 The timeout bounds the time until the response starts: a streamed response (Server-Sent
 Events) is not cut once it is under way. Retrying is a route's job (``retry_route``): a
 request body cannot be read twice by a middleware.
+
+Every request of an app passes here, so the common case costs no call: the configured
+patterns are written out in order (no loop over policies, nothing allocated to track
+them), and the counting ones (load shedder, bulkhead, a closed circuit) are counted in
+line. Anything else (a full shedder, a bulkhead queue, a circuit not closed, a failure)
+goes through the pattern's own ``admit``/``release``. (A request costs about 10 µs of
+CPU in process; the six calls this saves cost 0.3 µs: bench/bench_resilience.py.)
 """
 
 from __future__ import annotations
@@ -22,9 +29,9 @@ from lilya.requests import Request
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.middleware.errors import RESPONSE_STATE, ResponseState, send_http_error
 from ravyn.resilience.bulkhead import Bulkhead
-from ravyn.resilience.circuit_breaker import CircuitBreaker
+from ravyn.resilience.circuit_breaker import CLOSED, CircuitBreaker
 from ravyn.resilience.load_shedder import LoadShedder
-from ravyn.resilience.policy import MUST_WAIT, Refused, TimedOut, count_refusal
+from ravyn.resilience.policy import Refused, TimedOut, count_refusal
 from ravyn.resilience.rate_limiter import RateLimiter
 from ravyn.resilience.timeout import Deadlines
 
@@ -52,12 +59,11 @@ class ResilienceMiddleware:
                 "rate='1000/minute')."
             )
         self.app = app
-        rate_limit = rate_limiter.limit(rate) if rate_limiter is not None else None
-        policies = [p for p in (load_shedder, rate_limit, bulkhead, circuit_breaker) if p]
-        self.policies = tuple(policies)
-        self._guards = tuple((p.admit_now, p.admit, p.release) for p in policies)
+        self.load_shedder = load_shedder
+        self.rate_limit = rate_limiter.limit(rate) if rate_limiter is not None else None
         self.key = key
-        self.keyed = rate_limit is not None
+        self.bulkhead = bulkhead
+        self.circuit_breaker = circuit_breaker
         self.deadlines = Deadlines(timeout) if timeout is not None else None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -67,25 +73,42 @@ class ResilienceMiddleware:
         response = scope.get(RESPONSE_STATE)
         if response is None:  # outside a Ravyn app: follow the response ourselves
             response, send = _followed(scope, send)
-        key = ""
-        if self.keyed:
-            if self.key is not None:
-                key = self.key(Request(scope, receive))
-            else:
-                client = scope.get("client")
-                key = client[0] if client else "unknown"
-        admitted = []  # (release, ticket) of each pattern that let the request in
+        shedder, bulkhead, breaker = self.load_shedder, self.bulkhead, self.circuit_breaker
+        admitted = NONE  # how far the request got, to release exactly that on a refusal
+        generation = 0  # the circuit breaker's ticket
         try:
-            for admit_now, admit, release in self._guards:  # awaiting only what must wait
-                ticket = admit_now(key)
-                if ticket is MUST_WAIT:
-                    ticket = await admit(key)
-                admitted.append((release, ticket))
-        except Refused as refused:
-            for release, ticket in admitted:  # any order
-                release(ticket, None)
-            count_refusal(refused)
-            await send_http_error(send, refused)
+            if shedder is not None:
+                if shedder.in_flight < shedder.max_requests:
+                    shedder.in_flight += 1
+                else:
+                    shedder.admit_now()  # refuses
+            admitted = SHED
+            rate_limit = self.rate_limit
+            if rate_limit is not None:
+                if self.key is not None:
+                    key = self.key(Request(scope, receive))
+                else:
+                    client = scope.get("client")
+                    key = client[0] if client else "unknown"
+                budget = rate_limit.budget
+                if budget is None:  # a shared backend, over the network
+                    await rate_limit.admit(key)
+                elif delay := budget.take(key):
+                    raise rate_limit.refusal(delay)
+            if bulkhead is not None:
+                if bulkhead.active < bulkhead.max_concurrent and not bulkhead.waiters:
+                    bulkhead.active += 1
+                else:
+                    await bulkhead.admit()  # waits in its queue, or refuses
+            admitted = BULKHEAD
+            if breaker is not None:
+                generation = breaker.generation if breaker.state is CLOSED else breaker.admit_now()
+        except BaseException as exc:  # a refusal, or a cancellation while waiting
+            self._release(admitted)
+            if not isinstance(exc, Refused):
+                raise
+            count_refusal(exc)
+            await send_http_error(send, exc)
             return
         failed = True
         deadlines = self.deadlines
@@ -102,8 +125,29 @@ class ResilienceMiddleware:
         finally:
             if deadline is not None:
                 deadlines.finish(deadline)
-            for release, ticket in admitted:
-                release(ticket, failed)
+            # a success in a closed circuit with no failures counted changes nothing
+            if breaker is not None and (failed or breaker.failures or breaker.state is not CLOSED):
+                breaker.release(generation, failed)
+            if bulkhead is not None:
+                if bulkhead.waiters:  # hands the slot over
+                    bulkhead.release(None, failed)
+                else:
+                    bulkhead.active -= 1
+            if shedder is not None:
+                shedder.in_flight -= 1
+
+    def _release(self, admitted: int) -> None:
+        """A request refused (or cancelled) during admission: give back what it took."""
+        if admitted >= BULKHEAD and self.bulkhead is not None:
+            self.bulkhead.release(None, None)
+        if admitted >= SHED and self.load_shedder is not None:
+            self.load_shedder.release(None, None)
+        # a rate limit spends its budget at admission; the circuit breaker admits last
+
+
+NONE, SHED, BULKHEAD = 0, 1, 2
+"""How far a request got through admission: none, past the load shedder (and the rate
+limit), past the bulkhead."""
 
 
 class LoadSheddingMiddleware(ResilienceMiddleware):

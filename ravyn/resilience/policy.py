@@ -2,9 +2,11 @@
 
 A *policy* (``CircuitBreaker``, ``Bulkhead``, ``LoadShedder``, a ``RateLimiter`` bound to a
 rate) guards calls: ``admit`` lets a call in or refuses it, ``release`` tells it how the call
-ended. Route decorators, the middleware and listeners all drive policies through these
-methods, so a new pattern works everywhere by implementing them. ``admit_now`` is ``admit``
-for the common case that needs no waiting: a request admitted at once costs no coroutine.
+ended. Route decorators and listeners drive policies through these methods, so a new
+pattern works everywhere by implementing them (``ResilienceMiddleware``, on every request
+of an app, counts the built-in patterns' common case in line and calls them for the
+rest). ``admit_now`` is ``admit`` for the common case that needs no waiting: a request
+admitted at once costs no coroutine.
 
 Refusals are HTTP errors: raised in a route they become ``{"detail": ...}`` responses with
 their status and ``Retry-After``; raised in a listener they are a failed delivery.

@@ -25,27 +25,53 @@ class RateLimitBackend(Protocol):
 
 
 class MemoryBackend:
-    """One process's budgets, in a dict (expired keys are swept as it grows)."""
+    """One process's budgets: a ``Budget`` per limiter and rate."""
 
     def __init__(self, sweep_at: int = 10_000) -> None:
-        self._arrivals: dict[str, float] = {}  # key -> theoretical arrival time
+        self._budgets: dict[tuple[str, int, float], Budget] = {}
         self._sweep_at = sweep_at
 
-    async def hit(self, key: str, rate: Rate) -> float:
-        return self.hit_now(key, rate)
+    def budget(self, namespace: str, rate: Rate) -> Budget:
+        """The budgets of ``namespace`` (a limiter's name) at ``rate``: uses of the same
+        namespace and rate share them."""
+        budgets = (namespace, rate.limit, rate.period)  # "10/s" and "10/second" are one rate
+        budget = self._budgets.get(budgets)
+        if budget is None:
+            budget = self._budgets[budgets] = Budget(rate, self._sweep_at)
+        return budget
 
-    def hit_now(self, key: str, rate: Rate) -> float:
+    async def hit(self, key: str, rate: Rate) -> float:
+        return self.budget("", rate).take(key)
+
+
+class Budget:
+    """Every key's budget at one rate, in a dict of each key's next arrival time (keys
+    whose budget is whole again are swept as it grows)."""
+
+    __slots__ = ("interval", "burst", "_arrivals", "_sweep_at")
+
+    def __init__(self, rate: Rate, sweep_at: int) -> None:
+        self.interval = rate.interval
+        self.burst = rate.burst
+        self._arrivals: dict[str, float] = {}
+        self._sweep_at = sweep_at
+
+    def take(self, key: str) -> float:
+        """Take one call of ``key``'s budget: 0.0, or the seconds until the next call would
+        be allowed (nothing is taken then)."""
         now = monotonic()
-        arrivals = self._arrivals
-        arrival = arrivals.get(key, now)
-        if arrival < now:
+        arrival = self._arrivals.get(key)
+        if arrival is None:  # a new key (or one swept): its budget is whole
+            if len(self._arrivals) >= self._sweep_at:
+                self._sweep(now)
             arrival = now
-        early = arrival - now - rate.burst  # > 0: the budget is spent
-        if early > 0:
-            return early
-        if len(arrivals) >= self._sweep_at and key not in arrivals:
-            self._sweep(now)
-        arrivals[key] = arrival + rate.interval
+        elif arrival < now:
+            arrival = now
+        else:
+            early = arrival - now - self.burst  # > 0: the budget is spent
+            if early > 0:
+                return early
+        self._arrivals[key] = arrival + self.interval
         return 0.0
 
     def _sweep(self, now: float) -> None:
@@ -86,39 +112,40 @@ class RateLimiter:
 class RateLimit:
     """A limiter bound to a rate: the policy routes, middleware and listeners apply."""
 
-    __slots__ = ("limiter", "rate", "_prefix", "_memory")
+    __slots__ = ("limiter", "rate", "_prefix", "budget")
 
     def __init__(self, limiter: RateLimiter, rate: Rate) -> None:
         self.limiter = limiter
         self.rate = rate
         self._prefix = f"{limiter.name}:{rate.limit}/{rate.period:g}:"
         backend = limiter.backend
-        self._memory = backend if isinstance(backend, MemoryBackend) else None
+        self.budget = (  # in process: decided without an await, or a key built per call
+            backend.budget(limiter.name, rate) if isinstance(backend, MemoryBackend) else None
+        )
 
     def admit_now(self, key: str) -> object:
-        memory = self._memory
-        if memory is None:
+        budget = self.budget
+        if budget is None:
             return MUST_WAIT  # a shared backend answers over the network
-        delay = memory.hit_now(self._prefix + key, self.rate)
+        delay = budget.take(key)
         if delay:
-            raise self._refusal(delay)
+            raise self.refusal(delay)
         return None
 
     async def admit(self, key: str, *, wait: bool = False) -> None:
-        key = self._prefix + key
-        memory = self._memory  # in process: no await on the hot path
+        budget = self.budget
         while True:
-            if memory is not None:
-                delay = memory.hit_now(key, self.rate)
+            if budget is not None:
+                delay = budget.take(key)
             else:
-                delay = await self.limiter.backend.hit(key, self.rate)
+                delay = await self.limiter.backend.hit(self._prefix + key, self.rate)
             if not delay:
                 return
             if not wait:
-                raise self._refusal(delay)
+                raise self.refusal(delay)
             await asyncio.sleep(delay)
 
-    def _refusal(self, delay: float) -> Refused:
+    def refusal(self, delay: float) -> Refused:
         return Refused(
             429,
             f"Too many requests: the limit is {self.rate}.",

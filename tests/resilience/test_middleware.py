@@ -3,6 +3,7 @@ composite one (``setup_resilience``, ``Ravyn(middleware=[...])``, ``add_middlewa
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import anyio
@@ -237,3 +238,31 @@ def test_the_composite_awaits_only_a_pattern_that_must_wait():
         gate.open()
         assert (held.result().status_code, queued.result().status_code) == (200, 200)
     assert bulkhead.active == 0
+
+
+async def test_a_request_cancelled_while_waiting_gives_back_what_it_took():
+    """A client gone (its task cancelled) while queued at the bulkhead: the load shedder's
+    count it took is given back, so it cannot leak towards refusing everyone."""
+    shedder, bulkhead = LoadShedder(max_requests=10), Bulkhead(max_concurrent=1, max_waiting=1)
+    inside = asyncio.Event()
+
+    async def held(scope, receive, send):
+        inside.set()
+        await asyncio.sleep(30)
+
+    middleware = ResilienceMiddleware(held, load_shedder=shedder, bulkhead=bulkhead)
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+
+    async def send(message):
+        pass
+
+    holder = asyncio.create_task(middleware(dict(scope), None, send))
+    await inside.wait()
+    queued = asyncio.create_task(middleware(dict(scope), None, send))
+    while not bulkhead.waiters:
+        await asyncio.sleep(0.001)
+    assert shedder.in_flight == 2
+    queued.cancel()
+    holder.cancel()
+    await asyncio.gather(holder, queued, return_exceptions=True)
+    assert (shedder.in_flight, bulkhead.active, len(bulkhead.waiters)) == (0, 0, 0)
