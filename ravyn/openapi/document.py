@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ravyn.openapi.operations import build_operation
+from ravyn.openapi.responses import middleware_responses
 from ravyn.openapi.schemas import Components
 from ravyn.routing.gateways import Gateway, Include
 from ravyn.routing.handlers import HandlerEndpoint
@@ -23,7 +24,9 @@ def openapi_document(app: Any) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     security_schemes: dict[str, Any] = {}
     operation_ids: set[str] = set()
-    for endpoint in handler_endpoints(app.routes):
+    app_wide = middleware_responses(app.user_middleware)
+    for endpoint, middleware in _endpoints_in(app.routes, True, ()):
+        around = [*app_wide, *middleware_responses(middleware)]
         route = endpoint.route
         path = _PATH_PARAMETER.sub(r"{\1}", endpoint.path)
         path_names = _PATH_PARAMETER.findall(endpoint.path)
@@ -33,7 +36,9 @@ def openapi_document(app: Any) -> dict[str, Any]:
             operation_id = _unique(route.operation_id or route.name, method, operation_ids)
             plan = endpoint.plan
             assert plan is not None  # handler_endpoints compiles every endpoint it yields
-            operation, schemes = build_operation(route, plan, path_names, operation_id, components)
+            operation, schemes = build_operation(
+                route, plan, path_names, operation_id, components, around
+            )
             paths.setdefault(path, {})[method.lower()] = operation
             for scheme in schemes:
                 security_schemes[scheme.name] = dict(scheme.definition)
@@ -53,15 +58,24 @@ def handler_endpoints(
     """The compiled endpoints of the HTTP handlers under ``routes``; with ``schema_only``,
     those in the schema (``include_in_schema`` on the handler, the gateway and every
     enclosing include)."""
+    for endpoint, _middleware in _endpoints_in(routes, schema_only, ()):
+        yield endpoint
+
+
+def _endpoints_in(
+    routes: Sequence[Any], schema_only: bool, middleware: tuple[Any, ...]
+) -> Iterator[tuple[HandlerEndpoint, tuple[Any, ...]]]:
+    """Each endpoint with the middleware definitions of its gateway and enclosing includes."""
     for route in routes:
         if schema_only and not getattr(route, "include_in_schema", True):
             continue
+        around = (*middleware, *getattr(route, "middleware", ()))
         if isinstance(route, Gateway) and isinstance(route.endpoint, HandlerEndpoint):
             if route.endpoint.plan is None:  # mounted outside a Ravyn app's finalize
                 route.endpoint.compile(route.endpoint.path, {})
-            yield route.endpoint
+            yield route.endpoint, around
         elif isinstance(route, Include):
-            yield from handler_endpoints(route.routes, schema_only=schema_only)
+            yield from _endpoints_in(route.routes, schema_only, around)
 
 
 def _unique(name: str, method: str, taken: set[str]) -> str:

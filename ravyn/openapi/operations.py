@@ -5,11 +5,12 @@ the events it sends."""
 from __future__ import annotations
 
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 from lilya.responses import Response
 
-from ravyn.openapi.responses import declared_responses
+from ravyn.openapi.responses import DeclaredResponse, declared_responses
 from ravyn.openapi.schemas import Components
 from ravyn.openapi.security import SecurityScheme, plan_security
 from ravyn.routing.binding import BindingPlan
@@ -68,8 +69,10 @@ def build_operation(
     path_names: list[str],
     operation_id: str,
     components: Components,
+    around: Sequence[DeclaredResponse] = (),
 ) -> tuple[dict[str, Any], list[SecurityScheme]]:
-    """The Operation Object of ``route`` for its mount, and the security schemes it uses."""
+    """The Operation Object of ``route`` for its mount, and the security schemes it uses;
+    ``around``: the responses its middleware declare."""
     operation: dict[str, Any] = {}
     if route.tags:
         operation["tags"] = list(route.tags)
@@ -83,7 +86,7 @@ def build_operation(
     body = _request_body(plan, components)
     if body is not None:
         operation["requestBody"] = body
-    operation["responses"] = _responses(route, plan, components)
+    operation["responses"] = _responses(route, plan, components, around)
     if route.deprecated:
         operation["deprecated"] = True
     schemes = plan_security(plan)
@@ -147,7 +150,12 @@ def _request_body(plan: BindingPlan, components: Components) -> dict[str, Any] |
     }
 
 
-def _responses(route: RouteHandler, plan: BindingPlan, components: Components) -> dict:
+def _responses(
+    route: RouteHandler,
+    plan: BindingPlan,
+    components: Components,
+    around: Sequence[DeclaredResponse],
+) -> dict:
     status = str(route.status_code)
     success: dict[str, Any] = {"description": "Successful response"}
     annotation = _return_annotation(route)
@@ -168,7 +176,7 @@ def _responses(route: RouteHandler, plan: BindingPlan, components: Components) -
             VALIDATION_ERROR_SCHEMA,
             components,
         )
-    for status_code, declared in declared_responses(route.handler).items():
+    for status_code, declared in declared_responses(route.handler, around).items():
         response = _error(declared.description, ERROR_SCHEMA, components)
         if declared.retry_after:
             response["headers"] = {"Retry-After": RETRY_AFTER}

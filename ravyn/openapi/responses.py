@@ -6,11 +6,19 @@ list. The document follows the handler's ``__wrapped__`` chain, so stacked decor
 declare their own, and lists every one as an ``HTTPError`` response of the operation::
 
     wrapper.openapi_responses = DeclaredResponse(429, "Too many requests.", retry_after=True)
+
+A middleware that can answer for every route it wraps (a load shedder's 503) declares them
+with an ``openapi_responses(**options)`` classmethod instead: what it answers depends on
+how it is configured. The document lists them on every operation under it (the app's
+middleware, or an ``Include``'s or a gateway's)::
+
+    @classmethod
+    def openapi_responses(cls, **options) -> list[DeclaredResponse]: ...
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,19 +35,34 @@ class DeclaredResponse:
     retry_after: bool = False
 
 
-def declared_responses(handler: Callable[..., Any]) -> dict[int, DeclaredResponse]:
-    """The responses declared along ``handler``'s decorators, one per status: two
-    declaring the same status (a circuit breaker's and a bulkhead's 503) are joined."""
+def declared_responses(
+    handler: Callable[..., Any], around: Iterable[DeclaredResponse] = ()
+) -> dict[int, DeclaredResponse]:
+    """The responses declared along ``handler``'s decorators and ``around`` it (by its
+    middleware), one per status: two declaring the same status (a circuit breaker's and a
+    bulkhead's 503) are joined."""
     found: dict[int, DeclaredResponse] = {}
-    for declared in _declared(handler):
+    for declared in (*around, *_declared(handler)):
         same = found.get(declared.status)
         if same is not None:
+            description = same.description
+            if declared.description not in description:  # the same pattern twice says it once
+                description = f"{description} {declared.description}"
             declared = DeclaredResponse(
-                declared.status,
-                f"{same.description} {declared.description}",
-                same.retry_after or declared.retry_after,
+                declared.status, description, same.retry_after or declared.retry_after
             )
         found[declared.status] = declared
+    return found
+
+
+def middleware_responses(definitions: Iterable[Any]) -> list[DeclaredResponse]:
+    """What the middleware of ``definitions`` (``DefineMiddleware`` entries) declare they
+    may answer for every route they wrap."""
+    found: list[DeclaredResponse] = []
+    for cls, args, kwargs in definitions:
+        declare = getattr(cls, RESPONSES_ATTRIBUTE, None)
+        if callable(declare):
+            found.extend(declare(*args, **kwargs))
     return found
 
 

@@ -28,11 +28,19 @@ from lilya.requests import Request
 
 from ravyn.exceptions import ImproperlyConfigured
 from ravyn.middleware.errors import RESPONSE_STATE, ResponseState, send_http_error
+from ravyn.openapi.responses import DeclaredResponse
 from ravyn.resilience.bulkhead import Bulkhead
 from ravyn.resilience.circuit_breaker import CLOSED, CircuitBreaker
 from ravyn.resilience.load_shedder import LoadShedder
 from ravyn.resilience.policy import Refused, TimedOut, count_refusal
 from ravyn.resilience.rate_limiter import RateLimiter
+from ravyn.resilience.responses import (
+    BULKHEAD_FULL,
+    CIRCUIT_OPEN,
+    OVERLOADED,
+    TIMED_OUT,
+    TOO_MANY_REQUESTS,
+)
 from ravyn.resilience.timeout import Deadlines
 
 
@@ -65,6 +73,19 @@ class ResilienceMiddleware:
         self.bulkhead = bulkhead
         self.circuit_breaker = circuit_breaker
         self.deadlines = Deadlines(timeout) if timeout is not None else None
+
+    @classmethod
+    def openapi_responses(cls, **patterns: Any) -> list[DeclaredResponse]:
+        """The refusals the configured ``patterns`` may answer, for every operation this
+        middleware covers in the OpenAPI document."""
+        declared = {
+            "load_shedder": OVERLOADED,
+            "rate_limiter": TOO_MANY_REQUESTS,
+            "bulkhead": BULKHEAD_FULL,
+            "circuit_breaker": CIRCUIT_OPEN,
+            "timeout": TIMED_OUT,
+        }
+        return [response for name, response in declared.items() if patterns.get(name) is not None]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

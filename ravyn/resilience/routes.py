@@ -38,20 +38,18 @@ from ravyn.resilience.policy import (
     is_retryable,
 )
 from ravyn.resilience.rate_limiter import RateLimiter
+from ravyn.resilience.responses import (
+    BULKHEAD_FULL,
+    CIRCUIT_OPEN,
+    TIMED_OUT,
+    TOO_MANY_REQUESTS,
+)
 from ravyn.resilience.timeout import Deadlines
 
 logger = structlog.get_logger("ravyn.resilience")
 
 Handler = Callable[..., Any]
 KeyFunction = Callable[[Request], str]
-TOO_MANY_REQUESTS = DeclaredResponse(
-    429, "Too many requests from this client: try again after Retry-After.", retry_after=True
-)
-CIRCUIT_OPEN = DeclaredResponse(
-    503, "A circuit breaker is open: try again after Retry-After.", retry_after=True
-)
-BULKHEAD_FULL = DeclaredResponse(503, "Too many calls at once (the bulkhead is full).")
-TIMED_OUT = DeclaredResponse(504, "The call ran longer than its timeout.")
 REQUEST_PARAMETER = "_resilience_request"
 """The keyword ``rate_limit_route`` adds to the signature ravyn sees, to be handed the
 request (its client is the key); the handler is called without it."""
