@@ -382,9 +382,11 @@ class FanOut:
         event_context = context.copy()
         event_context.run(current_event_var.set, event)
         step = runner.step
+        taps = self.taps
         checked = wave.broadcast_only or wave.may_wait
         items = targets.targets
-        made: dict[Any, dict[str, Any]] = {}  # shared arguments made for this event
+        kwargs: dict[str, Any] = {}  # the shared arguments made last...
+        made_by: Any = None  # ...and their maker: listeners in a row share them
         finished = 0  # added to the event's `delivered` once, after the loop
         try:
             for index in range(first, len(items)):
@@ -394,14 +396,13 @@ class FanOut:
                         continue
                     if wave.may_wait and self.capacity.full:
                         return index
-                arguments = target.arguments
                 try:
-                    if arguments is None:
+                    if target.arguments is None:
                         coro = target.execute(event)
                     else:
-                        kwargs = made.get(arguments)
-                        if kwargs is None:
-                            kwargs = made[arguments] = self._arguments(event, target)
+                        if target.arguments is not made_by:
+                            kwargs = self._arguments(event, target)
+                            made_by = target.arguments
                         coro = target.func(**kwargs)
                 except Exception as exc:  # a binding failure, raised before any await
                     self.failed(event, target, exc)
@@ -410,7 +411,7 @@ class FanOut:
                 if outcome is None:
                     target.counters.delivered += 1
                     finished += 1
-                    if self.taps:
+                    if taps:
                         self._tell_taps(event, target.listener, None)
                 elif isinstance(outcome, BaseException):
                     self.failed(event, target, outcome)
