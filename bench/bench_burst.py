@@ -9,14 +9,15 @@ ratios; the share of that time spent in ``gc`` collections is measured with
 ``gc.callbacks``. Each ravyn round runs on a bus of its own, stopped after it, so that its
 pool of carriers is not walked by the collector while asyncio is measured.
 
-Then what a burst leaves: the gc-tracked objects each suspended listener keeps while the
+Before that, what a burst leaves: the gc-tracked objects each suspended listener keeps while the
 burst is in flight (ravyn's carried listener against asyncio's own task), and the tracked
 objects and resident memory of the process after ``idle()``, once the pool has trimmed its
 idle carriers, and after ``stop()``.
 
-Run: ``.venv/bin/python bench/bench_burst.py [--burst 1000] [--freeze]`` (about 90 s).
-``--freeze`` calls ``gc.freeze()`` first, as an app may at start-up (the objects it made
-until then are never walked again), to measure that advice.
+Run: ``.venv/bin/python bench/bench_burst.py [--burst 1000]`` (about 90 s). To measure
+advice on the collector for apps that emit such bursts: ``--freeze`` calls ``gc.freeze()``
+first, as an app may once started (what exists then is never walked again), and
+``--threshold 10000,50,100`` sets ``gc.set_threshold`` first.
 """
 
 from __future__ import annotations
@@ -136,6 +137,26 @@ async def rates(registry: Registry, burst: int, clock: CollectorClock) -> None:
             f"asyncio {raw / best['asyncio gather per event'][0]:.2f}x; "
             f"ravyn burst / asyncio burst {ours / raw:.2f}x"
         )
+        if collector == "on":
+            alone = await emit_alone(registry)
+            print(
+                f"  gc on   ravyn emit() of an event no listener takes: {alone * 1e6:.2f} µs "
+                f"({alone * ours:.0%} of the burst's time per event; raw asyncio has no event)"
+            )
+
+
+async def emit_alone(registry: Registry) -> float:
+    """CPU seconds of one ``emit()`` that runs no listener: the event's own cost."""
+    bus = EventBus(registry)
+    await bus.start()
+    best = float("inf")
+    for _ in range(ROUNDS):
+        started = time.process_time()
+        for _ in range(EVENTS):
+            await bus.emit("nobody", None)
+        best = min(best, (time.process_time() - started) / EVENTS)
+    await bus.stop()
+    return best
 
 
 async def tracked_objects() -> int:
@@ -195,16 +216,20 @@ async def main(burst: int) -> None:
         for listener in make_listeners():
             observable(listen=["tick"])(listener)
     clock = CollectorClock()
-    print(f"{LISTENERS} listeners awaiting sleep(0), bursts of {burst} events, events per CPU s")
+    print(f"{LISTENERS} listeners awaiting sleep(0), bursts of {burst} events")
+    await objects(registry, burst)  # first: the memory figures start from a fresh process
+    print("events per CPU second:")
     await rates(registry, burst, clock)
-    await objects(registry, burst)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() before measuring")
+    parser.add_argument("--threshold", help="gc.set_threshold before measuring: 10000,50,100")
     arguments = parser.parse_args()
+    if arguments.threshold:
+        gc.set_threshold(*(int(value) for value in arguments.threshold.split(",")))
     if arguments.freeze:
         gc.collect()
         gc.freeze()
