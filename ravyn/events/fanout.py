@@ -415,6 +415,9 @@ class FanOut:
                         self._tell_taps(event, target.listener, None)
                 elif isinstance(outcome, BaseException):
                     self.failed(event, target, outcome)
+                    # Its traceback reaches this frame: a local keeping it makes a cycle
+                    # that only the cyclic collector would free.
+                    outcome = None
                 else:  # it suspended: it goes on in a task
                     self.capacity.in_flight += 1
                     wave.pending += 1

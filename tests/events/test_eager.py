@@ -165,7 +165,7 @@ async def test_a_suspended_listener_keeps_few_more_objects_than_a_task_of_its_ow
     assert carried <= own + 4, (carried, own)
 
 
-async def test_carried_failures_leave_nothing_for_the_cyclic_collector(
+async def test_failures_leave_nothing_for_the_cyclic_collector(
     registry: Registry,
 ) -> None:
     @observable(listen=["job"])
@@ -176,6 +176,10 @@ async def test_carried_failures_leave_nothing_for_the_cyclic_collector(
     @observable(listen=["job"], timeout=0.001)
     async def times_out() -> None:
         await asyncio.sleep(5)
+
+    @observable(listen=["job"])
+    async def fails_at_once() -> None:  # never carried: fails in its first step
+        raise ValueError("at once")
 
     async with EventBus(registry) as bus:
         await bus.emit("job")
@@ -192,7 +196,7 @@ async def test_carried_failures_leave_nothing_for_the_cyclic_collector(
             unreachable = gc.collect()
         finally:
             gc.enable()
-    assert reasons == {"exception": 20, "timeout": 20}
+    assert reasons == {"exception": 40, "timeout": 20}
     assert unreachable == 0
 
 
