@@ -125,6 +125,7 @@ class OutboxRelay:
         self.keep_published = keep_published
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._failures = 0  # passes failed in a row
 
     def wake(self) -> None:
@@ -132,31 +133,40 @@ class OutboxRelay:
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="ravyn-outbox-relay")
 
     async def stop(self) -> None:
-        """Stop polling, after one last pass for what this process committed."""
+        """Stop polling, after one last pass for what this process committed.
+
+        The relay is asked to stop, never cancelled: a pass cancelled in one of its
+        statements leaves its connection (invalidated by SQLAlchemy) holding the
+        transaction, and on SQLite the write lock, so the next writers wait for it and
+        fail with "database is locked". The pass under way ends first, then the last one."""
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        self._stopping = True
+        self._wake.set()
+        await self._task
         self._task = None
         await self._safely(self.relay_once)
 
     async def _run(self) -> None:
         """Wait for a wake-up or the poll interval, then send what is pending, batch after
-        batch, and now and then prune. Waiting first lets the app's startup code create the
-        table (``db.create_all``) before the first pass."""
+        batch, and now and then prune, until ``stop()`` asks it to end. Waiting first lets
+        the app's startup code create the table (``db.create_all``) before the first pass."""
         prune_every = min(max(self.keep_published, self.interval), 60.0)
         loop = asyncio.get_running_loop()
         next_prune = loop.time() + prune_every
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
+            if self._stopping:
+                return  # stop() runs the last pass
             while await self._safely(self.relay_once) == self.batch_size:
-                pass  # a full batch: more rows may wait
+                if self._stopping:
+                    return  # a full batch: more rows may wait, but stop() runs the last pass
             if loop.time() >= next_prune:
                 await self._safely(self.prune)
                 next_prune = loop.time() + prune_every
