@@ -14,7 +14,7 @@ import anyio
 import structlog
 
 from ravyn.events.capacity import Capacity
-from ravyn.events.context import current_bus_var, emit_sink_var
+from ravyn.events.context import current_bus_var, current_event_var, emit_sink_var
 from ravyn.events.envelope import Event
 from ravyn.events.errors import BusClosedError
 from ravyn.events.fanout import BusTap, FanOut, Wave
@@ -289,8 +289,9 @@ class EventBus:
                 self.metrics.for_event(event.name).emitted += 1
             return
         # A listener of this bus never waits for room: it holds a slot itself, so chains
-        # could otherwise deadlock a saturated bus.
-        may_wait = current_bus_var.get() is not self
+        # could otherwise deadlock a saturated bus. A request or a job also has this bus
+        # current, but no current event: it waits, or nothing would bound its listeners.
+        may_wait = current_bus_var.get() is not self or current_event_var.get() is None
         if defer and self._state == _RUNNING:
             if may_wait and self._capacity.full:
                 name = events[0].name

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 import pytest
 import uvloop
 
-from ravyn.events import EventBus, Registry, correlation_context, observable
+from ravyn.events import EventBus, Registry, bus_context, correlation_context, observable
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -69,6 +69,32 @@ async def test_deferred_events_wait_for_room_at_the_limit(registry: Registry) ->
         # slots, and the third emit runs up to its wait for room
         assert not third.done()
         assert bus.metrics.snapshot()["events"]["job"]["waiting"] == 1
+        release.set()
+        await asyncio.wait_for(third, 1)
+        await bus.idle()
+    assert bus.metrics.snapshot()["events"]["job"]["delivered"] == 3
+
+
+async def test_a_request_or_job_with_the_bus_current_waits_for_room_too(
+    registry: Registry,
+) -> None:
+    """An app makes its bus current for each request and job (``bus_context``): their
+    emits must still wait at the limit; only a listener's own emits may not."""
+    release = asyncio.Event()
+
+    @observable(listen=["job"])
+    async def held() -> None:
+        await release.wait()
+
+    async with EventBus(registry, max_in_flight=2) as bus:
+        with bus_context(bus):
+            await bus.emit("job", defer=True)
+            await bus.emit("job", defer=True)
+            third = asyncio.create_task(bus.emit("job", defer=True))
+        await asyncio.sleep(0)  # both deferred events start and hold both slots
+        await asyncio.sleep(0)
+        assert not third.done()
+        assert bus.metrics.snapshot()["events"]["job"]["in_flight"] == 2
         release.set()
         await asyncio.wait_for(third, 1)
         await bus.idle()
